@@ -1,0 +1,317 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/host/supervisor"
+	"github.com/vega-host/vega-host/pluginapi"
+	"github.com/vega-host/vega-host/pluginapi/proto"
+)
+
+// settleTimeout bounds one ack, visibility change or dead-letter call, and
+// the OnError hook.
+const settleTimeout = 30 * time.Second
+
+// maxReasonBytes caps the failure reason stored with a dead-lettered
+// message; a panic's stack can be long, and the reason counts towards the
+// broker's message size limit.
+const maxReasonBytes = 4096
+
+// delivery is one received message on its way through a handler.
+type delivery struct {
+	id       uint64
+	msg      *drivers.Message
+	instance *supervisor.Instance
+
+	mu      sync.Mutex
+	settled bool
+}
+
+// claim marks the delivery settled and reports whether this caller is the
+// one that settles it.
+func (d *delivery) claim() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.settled {
+		return false
+	}
+	d.settled = true
+	return true
+}
+
+// process hands one message to the plugin and applies the outcome.
+func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.Message) {
+	defer r.inFlight.Done()
+	defer r.giveSlots(1)
+
+	d := r.register(msg)
+	defer r.unregister(d)
+	logger := r.logger.With("message_id", msg.ID, "receive_count", msg.ReceiveCount)
+
+	// A restart may be under way; the message waits for the new process
+	// unless the host starts shutting down first.
+	instance, err := plugins.Acquire(pollCtx)
+	if err != nil {
+		r.release(d, "not started before shutdown")
+		logger.Debug("released message before handling", "reason", err)
+		return
+	}
+	r.setInstance(d, instance)
+
+	stopHeartbeat := r.startHeartbeat(d)
+	response, err := r.callHandle(instance, d)
+	stopHeartbeat()
+
+	switch {
+	case err != nil:
+		r.handleCallError(d, err)
+	case response.Error == "":
+		r.succeed(d)
+	default:
+		r.fail(d, response.Error, response.Permanent || response.InvalidBody)
+	}
+}
+
+// callHandle runs Handle in the plugin under the handler timeout.
+func (r *Runner) callHandle(instance *supervisor.Instance, d *delivery) (*proto.HandleResponse, error) {
+	ctx := r.handlerCtx
+	if r.listener.HandlerTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, r.listener.HandlerTimeout,
+			fmt.Errorf("handler timed out after %s", r.listener.HandlerTimeout))
+		defer cancel()
+	}
+
+	return instance.Listener().Handle(ctx, &proto.HandleRequest{
+		Message:    messageToProto(d.msg),
+		DeliveryId: d.id,
+	})
+}
+
+// handleCallError decides what a failed Handle call means: an abandoned
+// handler at shutdown and a dead plugin release the message, a timeout is
+// a handler failure.
+func (r *Runner) handleCallError(d *delivery, err error) {
+	code := status.Code(err)
+	switch {
+	case r.handlerCtx.Err() != nil:
+		if r.release(d, "shutdown timeout passed") {
+			r.logger.Warn("handler abandoned at shutdown, message released", "message_id", d.msg.ID)
+		}
+
+	case code == codes.DeadlineExceeded:
+		r.fail(d, fmt.Sprintf("handler timed out after %s", r.listener.HandlerTimeout), false)
+
+	case code == codes.Unavailable || code == codes.Canceled:
+		// The plugin process died or its connection broke mid-call. The
+		// message did not fail; it is handled again after the restart.
+		d.instance.MarkBroken()
+		if r.release(d, "plugin exited") {
+			r.logger.Warn("plugin connection lost while handling, message released", "message_id", d.msg.ID, "error", err)
+		}
+
+	default:
+		r.fail(d, fmt.Sprintf("call Handle: %s", err), false)
+	}
+}
+
+// succeed acks the message when the host settles messages; otherwise an
+// unsettled message is released, as the handler neither acked nor
+// rejected it.
+func (r *Runner) succeed(d *delivery) {
+	if !r.listener.AutoAck {
+		if r.release(d, "handler returned without settling it") {
+			r.logger.Warn("handler returned nil without acking or rejecting, message released", "message_id", d.msg.ID)
+		}
+		return
+	}
+	if !d.claim() {
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := r.queue.Ack(ctx, d.msg.ReceiptHandle); err != nil {
+		r.logger.Error("ack failed, the message will be delivered again", "message_id", d.msg.ID, "error", err)
+		return
+	}
+	r.logger.Debug("message handled", "message_id", d.msg.ID)
+}
+
+// fail retries the message after a backoff while retries are left, and
+// otherwise runs the OnError hook and dead-letters it.
+func (r *Runner) fail(d *delivery, reason string, permanent bool) {
+	if !d.claim() {
+		return
+	}
+
+	attempt := d.msg.ReceiveCount
+	if !permanent && r.listener.RetryOnError && attempt <= r.listener.MaxRetries {
+		delay := retryDelay(r.listener.RetryDelay, r.listener.MaxRetryDelay, attempt)
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		defer cancel()
+
+		if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, delay); err != nil {
+			r.logger.Error("schedule retry failed, the message will be delivered again after its visibility timeout",
+				"message_id", d.msg.ID, "error", err)
+			return
+		}
+		r.logger.Warn("handler failed, retrying", "message_id", d.msg.ID, "attempt", attempt,
+			"max_retries", r.listener.MaxRetries, "retry_in", delay, "error", firstLine(reason))
+		return
+	}
+
+	r.deadLetter(d, reason)
+}
+
+// deadLetter runs the OnError hook once and moves the message to the
+// dead-letter queue. When the move fails the message stays in its queue.
+func (r *Runner) deadLetter(d *delivery, reason string) {
+	reason = truncate(reason, maxReasonBytes)
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+
+	if d.instance != nil && !d.instance.Exited() {
+		request := &proto.OnErrorRequest{Message: messageToProto(d.msg), Error: reason}
+		if _, err := d.instance.Listener().OnError(ctx, request); err != nil {
+			r.logger.Warn("error hook failed", "message_id", d.msg.ID, "error", err)
+		}
+	}
+
+	if err := r.queue.DeadLetter(ctx, d.msg, reason); err != nil {
+		r.logger.Error("dead-letter failed, the message stays in its queue", "message_id", d.msg.ID, "error", err)
+		return
+	}
+	r.logger.Error("message dead-lettered", "message_id", d.msg.ID, "receive_count", d.msg.ReceiveCount,
+		"reason", firstLine(reason))
+}
+
+// release makes the message visible again at once, unless it was settled
+// already, and reports whether it did.
+func (r *Runner) release(d *delivery, why string) bool {
+	if !d.claim() {
+		return false
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, 0); err != nil {
+		r.logger.Error("release failed, the message is delivered again after its visibility timeout",
+			"message_id", d.msg.ID, "why", why, "error", err)
+	}
+	return true
+}
+
+// startHeartbeat extends the message's visibility while its handler runs,
+// a third of the timeout before it would lapse, and returns a function
+// that stops it.
+func (r *Runner) startHeartbeat(d *delivery) (stop func()) {
+	timeout := r.listener.VisibilityTimeout
+	interval := timeout / 3
+	ticker := time.NewTicker(interval)
+	done := make(chan struct{})
+
+	go func() {
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				r.extend(d, timeout)
+			}
+		}
+	}()
+
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
+}
+
+func (r *Runner) extend(d *delivery, timeout time.Duration) {
+	d.mu.Lock()
+	settled := d.settled
+	d.mu.Unlock()
+	if settled {
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, timeout); err != nil {
+		r.logger.Warn("extend visibility failed", "message_id", d.msg.ID, "error", err)
+		return
+	}
+	r.logger.Trace("visibility extended", "message_id", d.msg.ID, "timeout", timeout)
+}
+
+func (r *Runner) register(msg *drivers.Message) *delivery {
+	d := &delivery{id: r.nextID.Add(1), msg: msg}
+	r.mu.Lock()
+	r.deliveries[d.id] = d
+	r.mu.Unlock()
+	return d
+}
+
+func (r *Runner) unregister(d *delivery) {
+	r.mu.Lock()
+	delete(r.deliveries, d.id)
+	r.mu.Unlock()
+}
+
+func (r *Runner) setInstance(d *delivery, instance *supervisor.Instance) {
+	r.mu.Lock()
+	d.instance = instance
+	r.mu.Unlock()
+}
+
+func (r *Runner) lookup(id uint64) (*delivery, error) {
+	r.mu.Lock()
+	d, ok := r.deliveries[id]
+	r.mu.Unlock()
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "delivery %d is not in flight: its Handle call has returned", id)
+	}
+	return d, nil
+}
+
+func (r *Runner) deliveriesOf(instance *supervisor.Instance) []*delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*delivery
+	for _, d := range r.deliveries {
+		if d.instance == instance {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// messageToProto converts a received message to its wire form.
+func messageToProto(msg *drivers.Message) *proto.Message {
+	attributes := make(map[string]pluginapi.Attribute, len(msg.UserAttributes))
+	for name, attribute := range msg.UserAttributes {
+		attributes[name] = pluginapi.Attribute(attribute)
+	}
+
+	var sentAt int64
+	if !msg.SentAt.IsZero() {
+		sentAt = msg.SentAt.UnixNano()
+	}
+	return &proto.Message{
+		Id:             msg.ID,
+		Queue:          msg.Queue,
+		Body:           msg.Body,
+		Attributes:     msg.Attributes,
+		UserAttributes: pluginapi.AttributesToProto(attributes),
+		ReceiptHandle:  msg.ReceiptHandle,
+		ReceiveCount:   int32(msg.ReceiveCount),
+		SentAtUnixNano: sentAt,
+	}
+}

@@ -1,0 +1,199 @@
+// Package runner moves one listener's messages from its queue to its
+// plugin: a long-poll loop that receives only as many messages as there are
+// free workers, a bounded pool of handler calls, and the outcome rules
+// (ack, retry after backoff, dead-letter, release).
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/host/config"
+	"github.com/vega-host/vega-host/host/supervisor"
+	"github.com/vega-host/vega-host/pluginapi/proto"
+)
+
+// ReceiveWaitTime is the long-poll wait of one receive call.
+const ReceiveWaitTime = 20 * time.Second
+
+// errShutdown is the cause given to handler contexts cancelled because the
+// host stops before they finished.
+var errShutdown = errors.New("the host is shutting down")
+
+// Plugins hands out the listener's running plugin process.
+type Plugins interface {
+	// Acquire returns the running plugin, waiting while it (re)starts.
+	Acquire(ctx context.Context) (*supervisor.Instance, error)
+}
+
+// Runner consumes one listener's queue. It also serves the Host service
+// that the listener's plugin calls to settle messages and send new ones.
+type Runner struct {
+	proto.UnimplementedHostServer
+
+	listener config.Listener
+	queue    drivers.Queue
+	driver   drivers.Driver
+	logger   hclog.Logger
+
+	// slots holds one token per free worker.
+	slots chan struct{}
+
+	mu         sync.Mutex
+	deliveries map[uint64]*delivery
+	nextID     atomic.Uint64
+	inFlight   sync.WaitGroup
+
+	// handlerCtx is the parent of every Handle call; abortHandlers ends
+	// them when the shutdown timeout passes.
+	handlerCtx    context.Context
+	abortHandlers context.CancelCauseFunc
+}
+
+// New returns a runner for listener on queue; driver serves the plugin's
+// Send calls.
+func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, logger hclog.Logger) *Runner {
+	handlerCtx, abort := context.WithCancelCause(context.Background())
+	slots := make(chan struct{}, listener.Workers)
+	for range listener.Workers {
+		slots <- struct{}{}
+	}
+
+	return &Runner{
+		listener:      listener,
+		queue:         queue,
+		driver:        driver,
+		logger:        logger,
+		slots:         slots,
+		deliveries:    make(map[uint64]*delivery),
+		handlerCtx:    handlerCtx,
+		abortHandlers: abort,
+	}
+}
+
+// Run polls the queue and hands messages to the plugin until ctx ends.
+// Messages received but not yet handed over when ctx ends are released at
+// once; handlers already running go on (see Drain). Run returns an error
+// only when the plugin has failed for good.
+func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
+	receiveFailures := 0
+	for ctx.Err() == nil {
+		if _, err := plugins.Acquire(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+
+		count, err := r.takeSlots(ctx)
+		if err != nil {
+			return nil
+		}
+
+		messages, err := r.queue.Receive(ctx, drivers.ReceiveRequest{
+			Max:               count,
+			VisibilityTimeout: r.listener.VisibilityTimeout,
+			WaitTime:          ReceiveWaitTime,
+		})
+		r.giveSlots(count - len(messages))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			receiveFailures++
+			delay := receiveRetryDelay(receiveFailures)
+			r.logger.Warn("receive failed", "queue", r.queue.Name(), "attempt", receiveFailures, "retry_in", delay, "error", err)
+			sleep(ctx, delay)
+			continue
+		}
+		if receiveFailures > 0 {
+			r.logger.Info("receive recovered", "queue", r.queue.Name(), "failed_attempts", receiveFailures)
+			receiveFailures = 0
+		}
+
+		for _, msg := range messages {
+			r.inFlight.Add(1)
+			go r.process(ctx, plugins, msg)
+		}
+	}
+	return nil
+}
+
+// Drain waits for running handlers to finish. When ctx ends first, it
+// cancels them, releases their messages for redelivery and returns
+// ctx's error once they have returned.
+func (r *Runner) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		r.inFlight.Wait()
+		close(done)
+	}()
+
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		r.abortHandlers(errShutdown)
+		<-done
+		return fmt.Errorf("drain listener %q: %w", r.listener.Name, context.Cause(ctx))
+	}
+}
+
+// ReleaseInstance releases every message that instance was handling, for
+// redelivery. The supervisor calls it when the plugin process has died.
+func (r *Runner) ReleaseInstance(instance *supervisor.Instance) {
+	var ids []string
+	for _, d := range r.deliveriesOf(instance) {
+		if r.release(d, "plugin exited") {
+			ids = append(ids, d.msg.ID)
+		}
+	}
+	if len(ids) > 0 {
+		r.logger.Warn("released the messages of an exited plugin", "pid", instance.Pid(), "message_ids", ids)
+	}
+}
+
+// takeSlots waits for one free worker and takes any others that are free,
+// up to max_messages, so one receive never asks for more messages than
+// can start at once.
+func (r *Runner) takeSlots(ctx context.Context) (int, error) {
+	select {
+	case <-r.slots:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+
+	count := 1
+	for count < r.listener.MaxMessages {
+		select {
+		case <-r.slots:
+			count++
+		default:
+			return count, nil
+		}
+	}
+	return count, nil
+}
+
+func (r *Runner) giveSlots(count int) {
+	for range count {
+		r.slots <- struct{}{}
+	}
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}

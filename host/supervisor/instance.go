@@ -1,0 +1,230 @@
+// Package supervisor runs one listener's plugin process: it starts the
+// binary through go-plugin, checks the handshake, runs the startup hook,
+// watches the process and restarts it with backoff when it dies.
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	protobuf "google.golang.org/protobuf/proto"
+
+	"github.com/vega-host/vega-host/pluginapi"
+	"github.com/vega-host/vega-host/pluginapi/proto"
+)
+
+// DefaultStartTimeout bounds the time from exec to a finished handshake.
+const DefaultStartTimeout = 10 * time.Second
+
+// ErrHandshake marks start failures that another attempt cannot fix: the
+// binary is not a Vega plugin, speaks another protocol version, or writes
+// to stdout before the handshake.
+var ErrHandshake = errors.New("plugin handshake failed")
+
+// Spec describes the plugin process of one listener.
+type Spec struct {
+	// Listener is the listener's name, used in logs and errors.
+	Listener string
+	// Path is the absolute path of the plugin binary.
+	Path string
+	// Env holds the only variables the plugin process gets from the host.
+	Env map[string]string
+	// LogLevel is passed to the SDK's logger.
+	LogLevel string
+	// StartTimeout bounds the handshake; DefaultStartTimeout when zero.
+	StartTimeout time.Duration
+
+	// Startup is sent to the plugin's startup hook. HostServiceId is
+	// filled in by Start.
+	Startup *proto.StartupRequest
+}
+
+// Instance is one running plugin process.
+type Instance struct {
+	spec   Spec
+	client *plugin.Client
+	cmd    *exec.Cmd
+	rpc    *pluginapi.ListenerClient
+	logger hclog.Logger
+
+	// broken is set when a call found the plugin's connection gone, which
+	// is often noticed before the process exit is.
+	broken atomic.Bool
+}
+
+// Start execs the plugin binary, checks the handshake, serves host to it
+// over the broker and runs its startup hook.
+func Start(ctx context.Context, spec Spec, host proto.HostServer, logger hclog.Logger) (*Instance, error) {
+	cmd := exec.Command(spec.Path)
+	cmd.Env = pluginEnv(spec)
+	// A process group of its own keeps a terminal's Ctrl-C away from the
+	// plugin, so the host decides when it stops, and lets Kill reach the
+	// plugin's own children.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	startTimeout := spec.StartTimeout
+	if startTimeout == 0 {
+		startTimeout = DefaultStartTimeout
+	}
+
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  pluginapi.Handshake,
+		VersionedPlugins: pluginapi.PluginSets(nil, nil),
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     startTimeout,
+		GRPCDialOptions:  pluginapi.GRPCDialOptions(),
+		Logger:           logger,
+		SyncStdout:       newLineLogger(logger, "stdout"),
+		SyncStderr:       newLineLogger(logger, "stderr"),
+	})
+
+	instance := &Instance{spec: spec, client: client, cmd: cmd, logger: logger}
+	if err := instance.connect(ctx, host); err != nil {
+		instance.Kill()
+		return nil, err
+	}
+	return instance, nil
+}
+
+// connect finishes the handshake, dispenses the listener and runs Startup.
+func (i *Instance) connect(ctx context.Context, host proto.HostServer) error {
+	protocol, err := i.client.Client()
+	if err != nil {
+		return i.describeStartError(err)
+	}
+
+	raw, err := protocol.Dispense(pluginapi.PluginName)
+	if err != nil {
+		return fmt.Errorf("dispense listener from plugin %s: %w: %w", i.spec.Path, ErrHandshake, err)
+	}
+	listener, ok := raw.(*pluginapi.ListenerClient)
+	if !ok {
+		return fmt.Errorf("plugin %s: %w: unexpected client type %T", i.spec.Path, ErrHandshake, raw)
+	}
+	i.rpc = listener
+
+	startup := protobuf.Clone(i.spec.Startup).(*proto.StartupRequest)
+	startup.HostServiceId = listener.ServeHost(host)
+	if _, err := listener.Startup(ctx, startup); err != nil {
+		return fmt.Errorf("startup hook of plugin %s: %s", i.spec.Path, statusMessage(err))
+	}
+	return nil
+}
+
+// describeStartError turns go-plugin's start errors into ones that name
+// the binary and say what to do.
+func (i *Instance) describeStartError(err error) error {
+	text := err.Error()
+	lower := strings.ToLower(text)
+	switch {
+	case strings.Contains(lower, "unrecognized remote plugin message"):
+		_, line, _ := strings.Cut(firstLine(text), "message: ")
+		if line == "" {
+			return fmt.Errorf("start plugin %s: %w: the process printed nothing on stdout before it exited; check that its main calls pluginapi.Serve", i.spec.Path, ErrHandshake)
+		}
+		return fmt.Errorf("start plugin %s: %w: it wrote %q to stdout before the handshake; a plugin must not print to stdout (log with pluginapi.Logger)", i.spec.Path, ErrHandshake, line)
+
+	case strings.Contains(lower, "incompatible api version"):
+		return fmt.Errorf("start plugin %s: %w: %s; this host speaks protocol version %d, so rebuild the plugin against a matching pluginapi", i.spec.Path, ErrHandshake, firstLine(text), pluginapi.ProtocolVersion)
+
+	case strings.Contains(lower, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("start plugin %s: no handshake within %s; check that its main calls pluginapi.Serve: %w", i.spec.Path, i.startTimeout(), err)
+	}
+	return fmt.Errorf("start plugin %s: %w", i.spec.Path, err)
+}
+
+func (i *Instance) startTimeout() time.Duration {
+	if i.spec.StartTimeout == 0 {
+		return DefaultStartTimeout
+	}
+	return i.spec.StartTimeout
+}
+
+// Listener returns the gRPC client of the plugin's Listener service.
+func (i *Instance) Listener() proto.ListenerClient {
+	return i.rpc
+}
+
+// Pid returns the plugin's process id, or 0 before the process started.
+func (i *Instance) Pid() int {
+	if i.cmd.Process == nil {
+		return 0
+	}
+	return i.cmd.Process.Pid
+}
+
+// Exited reports whether the plugin process has ended.
+func (i *Instance) Exited() bool {
+	return i.client.Exited()
+}
+
+// MarkBroken records that a call lost the connection to the plugin, so no
+// further work goes to this instance and the supervisor replaces it.
+func (i *Instance) MarkBroken() {
+	i.broken.Store(true)
+}
+
+// usable reports whether work may go to the instance.
+func (i *Instance) usable() bool {
+	return !i.broken.Load() && !i.Exited()
+}
+
+// ExitStatus describes how the process ended, once Exited is true.
+func (i *Instance) ExitStatus() string {
+	if i.cmd.ProcessState == nil {
+		return "unknown"
+	}
+	return i.cmd.ProcessState.String()
+}
+
+// Shutdown runs the plugin's shutdown hook, bounded by ctx.
+func (i *Instance) Shutdown(ctx context.Context) error {
+	if i.rpc == nil || i.Exited() {
+		return nil
+	}
+	if _, err := i.rpc.Shutdown(ctx, &proto.Empty{}); err != nil {
+		return fmt.Errorf("shutdown hook of plugin %s: %s", i.spec.Path, statusMessage(err))
+	}
+	return nil
+}
+
+// Kill stops the plugin process and whatever it started in its process
+// group.
+func (i *Instance) Kill() {
+	pid := i.Pid()
+	i.client.Kill()
+	if pid > 0 {
+		// The group id equals the plugin's pid because of Setpgid. An
+		// error means the group is already gone.
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}
+
+// pluginEnv builds the plugin's whole environment: the listed variables
+// and the SDK's log level. go-plugin appends its own variables.
+func pluginEnv(spec Spec) []string {
+	env := make([]string, 0, len(spec.Env)+1)
+	for name, value := range spec.Env {
+		env = append(env, name+"="+value)
+	}
+	if spec.LogLevel != "" {
+		env = append(env, pluginapi.LogLevelEnv+"="+spec.LogLevel)
+	}
+	return env
+}
+
+func firstLine(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	return line
+}

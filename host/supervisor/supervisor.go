@@ -1,0 +1,285 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/vega-host/vega-host/pluginapi/proto"
+)
+
+// Restart backoff: the first restart comes quickly so a single crash costs
+// little, repeated ones slow down to the cap.
+const (
+	restartBaseDelay = 200 * time.Millisecond
+	restartMaxDelay  = time.Minute
+	// healthyPeriod is how long a plugin must run before a crash counts
+	// as the first of a new series rather than the next of the old one.
+	healthyPeriod = time.Minute
+	// exitPollInterval is how often the supervisor checks that the plugin
+	// process is alive.
+	exitPollInterval = 50 * time.Millisecond
+	// exitStatusWait bounds the wait for the exit status of a plugin
+	// whose connection broke.
+	exitStatusWait = time.Second
+)
+
+// State is the supervisor's view of its plugin.
+type State string
+
+// States a supervisor reports.
+const (
+	StateStarting State = "starting"
+	StateRunning  State = "running"
+	StateFailed   State = "failed"
+	StateStopped  State = "stopped"
+)
+
+// Supervisor keeps one listener's plugin process running.
+type Supervisor struct {
+	spec   Spec
+	host   proto.HostServer
+	logger hclog.Logger
+	// onExit runs after a plugin process ended on its own, before the
+	// restart, so the runner can release the messages it was handling.
+	onExit func(*Instance)
+
+	mu      sync.Mutex
+	current *Instance
+	ready   chan struct{} // closed while current is set
+	state   State
+	lastErr error
+	starts  int
+}
+
+// New returns a supervisor for spec. host serves the plugin's calls back
+// to the host; onExit may be nil.
+func New(spec Spec, host proto.HostServer, logger hclog.Logger, onExit func(*Instance)) *Supervisor {
+	if onExit == nil {
+		onExit = func(*Instance) {}
+	}
+	return &Supervisor{
+		spec:   spec,
+		host:   host,
+		logger: logger,
+		onExit: onExit,
+		ready:  make(chan struct{}),
+		state:  StateStarting,
+	}
+}
+
+// Run starts the plugin and restarts it with backoff whenever it exits,
+// until ctx ends. It returns nil when ctx ends, and an error wrapping
+// ErrHandshake when the binary cannot work with this host, in which case
+// the supervisor is in StateFailed.
+func (s *Supervisor) Run(ctx context.Context) error {
+	failures := 0
+	for {
+		instance, err := Start(ctx, s.spec, s.host, s.logger)
+		if ctx.Err() != nil {
+			if instance != nil {
+				s.setCurrent(instance)
+			}
+			return nil
+		}
+		if err != nil {
+			if errors.Is(err, ErrHandshake) {
+				s.fail(err)
+				return err
+			}
+
+			failures++
+			delay := restartDelay(failures)
+			s.setError(err)
+			s.logger.Error("plugin failed to start", "attempt", failures, "retry_in", delay, "error", err)
+			if !sleep(ctx, delay) {
+				return nil
+			}
+			continue
+		}
+
+		started := time.Now()
+		s.setCurrent(instance)
+		s.logger.Info("plugin started", "pid", instance.Pid(), "path", s.spec.Path)
+
+		if !waitExit(ctx, instance) {
+			return nil
+		}
+
+		s.clearCurrent()
+		waitExited(instance, exitStatusWait)
+		s.logger.Error("plugin exited unexpectedly", "pid", instance.Pid(), "status", instance.ExitStatus())
+		s.onExit(instance)
+		instance.Kill()
+
+		if time.Since(started) > healthyPeriod {
+			failures = 0
+		}
+		failures++
+		delay := restartDelay(failures)
+		s.logger.Info("restarting plugin", "attempt", failures, "delay", delay)
+		if !sleep(ctx, delay) {
+			return nil
+		}
+	}
+}
+
+// Acquire returns the running plugin, waiting for a start or restart to
+// finish. It fails when ctx ends or the plugin has failed for good.
+func (s *Supervisor) Acquire(ctx context.Context) (*Instance, error) {
+	for {
+		s.mu.Lock()
+		current, ready, state, lastErr := s.current, s.ready, s.state, s.lastErr
+		s.mu.Unlock()
+
+		if current != nil && current.usable() {
+			return current, nil
+		}
+		if state == StateFailed || state == StateStopped {
+			return nil, fmt.Errorf("plugin of listener %q is %s: %w", s.spec.Listener, state, lastErr)
+		}
+
+		if current != nil {
+			// The instance broke but the supervisor has not replaced it
+			// yet; wait for it to notice.
+			if !sleep(ctx, exitPollInterval) {
+				return nil, context.Cause(ctx)
+			}
+			continue
+		}
+
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// Stop runs the shutdown hook of the running plugin, bounded by ctx, and
+// then kills the process.
+func (s *Supervisor) Stop(ctx context.Context) {
+	s.mu.Lock()
+	current := s.current
+	s.current = nil
+	if s.state != StateFailed {
+		s.state = StateStopped
+	}
+	s.mu.Unlock()
+
+	if current == nil {
+		return
+	}
+	if err := current.Shutdown(ctx); err != nil {
+		s.logger.Error("plugin shutdown hook failed", "error", err)
+	}
+	current.Kill()
+	s.logger.Debug("plugin stopped", "pid", current.Pid())
+}
+
+// State returns the plugin's state and the last start error, if any.
+func (s *Supervisor) State() (State, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state, s.lastErr
+}
+
+// Restarts returns how many times the plugin was started again after its
+// first start.
+func (s *Supervisor) Restarts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.starts-1, 0)
+}
+
+func (s *Supervisor) setCurrent(instance *Instance) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.starts++
+	s.current = instance
+	s.state = StateRunning
+	s.lastErr = nil
+	close(s.ready)
+}
+
+func (s *Supervisor) clearCurrent() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.current = nil
+	s.state = StateStarting
+	s.ready = make(chan struct{})
+}
+
+func (s *Supervisor) setError(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastErr = err
+}
+
+func (s *Supervisor) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.state = StateFailed
+	s.lastErr = err
+	close(s.ready) // wakes waiters so they see the failure
+}
+
+// waitExit blocks until the instance's process exits or its connection
+// breaks (true) or ctx ends (false).
+func waitExit(ctx context.Context, instance *Instance) bool {
+	ticker := time.NewTicker(exitPollInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-ticker.C:
+			if !instance.usable() {
+				return true
+			}
+		}
+	}
+}
+
+// waitExited gives a process whose connection broke a moment to exit, so
+// the log can show its exit status.
+func waitExited(instance *Instance, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for !instance.Exited() && time.Now().Before(deadline) {
+		time.Sleep(exitPollInterval / 5)
+	}
+}
+
+// restartDelay returns the jittered exponential delay before restart
+// number attempt (1-based).
+func restartDelay(attempt int) time.Duration {
+	backoff := retry.NewExponential(restartBaseDelay)
+	backoff = retry.WithJitterPercent(10, backoff)
+	backoff = retry.WithCappedDuration(restartMaxDelay, backoff)
+
+	var delay time.Duration
+	for range attempt {
+		delay, _ = backoff.Next()
+	}
+	return delay
+}
+
+// sleep waits for d or until ctx ends, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}

@@ -1,0 +1,155 @@
+// Command behave is a test plugin whose behaviour each message chooses, so
+// host tests can drive every outcome through a real plugin process.
+//
+// The body names an action: ok, fail, fail_permanent, panic, exit, sleep,
+// ack, reject_requeue, reject_dead_letter, return_unsettled or env. Fields
+// "ms" (sleep length) and "first_only" (act only on the first delivery,
+// then succeed) refine it. Every event is appended as a JSON line to the
+// file named by the record_file config key.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vega-host/vega-host/pluginapi"
+)
+
+type command struct {
+	Action    string `json:"action"`
+	Ms        int    `json:"ms"`
+	FirstOnly bool   `json:"first_only"`
+	Key       string `json:"key"`
+}
+
+type event struct {
+	Event        string   `json:"event"`
+	Key          string   `json:"key,omitempty"`
+	MessageID    string   `json:"message_id,omitempty"`
+	ReceiveCount int      `json:"receive_count,omitempty"`
+	Pid          int      `json:"pid"`
+	Error        string   `json:"error,omitempty"`
+	Env          []string `json:"env,omitempty"`
+	Config       string   `json:"config,omitempty"`
+}
+
+type listener struct {
+	mu     sync.Mutex
+	record *os.File
+}
+
+func (l *listener) Startup(ctx context.Context, info pluginapi.StartupInfo) error {
+	var cfg struct {
+		RecordFile string `json:"record_file"`
+	}
+	if err := info.DecodeConfig(&cfg); err != nil {
+		return err
+	}
+	file, err := os.OpenFile(cfg.RecordFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("open record file: %w", err)
+	}
+	l.record = file
+	l.write(event{Event: "startup", Config: string(info.Config)})
+	pluginapi.Logger().Info("behave plugin started", "listener", info.Listener)
+	return nil
+}
+
+func (l *listener) Handle(ctx context.Context, msg *pluginapi.Message) error {
+	var cmd command
+	if err := msg.Decode(&cmd); err != nil {
+		l.write(event{Event: "invalid_body", MessageID: msg.ID, ReceiveCount: msg.ReceiveCount, Error: err.Error()})
+		return err
+	}
+	base := event{Key: cmd.Key, MessageID: msg.ID, ReceiveCount: msg.ReceiveCount}
+	act := !cmd.FirstOnly || msg.ReceiveCount == 1
+
+	l.write(with(base, "start"))
+	if !act {
+		l.write(with(base, "handled"))
+		return nil
+	}
+
+	switch cmd.Action {
+	case "ok", "":
+	case "fail":
+		l.write(with(base, "failed"))
+		return errors.New("behave: asked to fail")
+	case "fail_permanent":
+		l.write(with(base, "failed"))
+		return pluginapi.Permanent(errors.New("behave: asked to fail for good"))
+	case "panic":
+		panic("behave: asked to panic")
+	case "exit":
+		os.Exit(2)
+	case "sleep":
+		select {
+		case <-time.After(time.Duration(cmd.Ms) * time.Millisecond):
+		case <-ctx.Done():
+			l.write(with(base, "cancelled"))
+			return ctx.Err()
+		}
+	case "ack":
+		if err := msg.Ack(ctx); err != nil {
+			return err
+		}
+	case "reject_requeue":
+		if err := msg.Reject(ctx, true); err != nil {
+			return err
+		}
+	case "reject_dead_letter":
+		if err := msg.Reject(ctx, false); err != nil {
+			return err
+		}
+	case "extend":
+		if err := msg.ExtendVisibility(ctx, time.Duration(cmd.Ms)*time.Millisecond); err != nil {
+			return err
+		}
+		if err := msg.Ack(ctx); err != nil {
+			return err
+		}
+	case "return_unsettled":
+	case "env":
+		e := with(base, "env")
+		e.Env = os.Environ()
+		l.write(e)
+	case "log":
+		pluginapi.Logger().Warn("behave log line", "message_id", msg.ID)
+	default:
+		return pluginapi.Permanent(fmt.Errorf("behave: unknown action %q", cmd.Action))
+	}
+
+	l.write(with(base, "handled"))
+	return nil
+}
+
+func (l *listener) OnError(ctx context.Context, msg *pluginapi.Message, err error) {
+	l.write(event{Event: "on_error", MessageID: msg.ID, ReceiveCount: msg.ReceiveCount, Error: err.Error()})
+}
+
+func (l *listener) Shutdown(ctx context.Context) error {
+	l.write(event{Event: "shutdown"})
+	return nil
+}
+
+func with(e event, name string) event {
+	e.Event = name
+	return e
+}
+
+func (l *listener) write(e event) {
+	e.Pid = os.Getpid()
+	line, _ := json.Marshal(e)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, _ = l.record.Write(append(line, '\n'))
+}
+
+func main() {
+	pluginapi.Serve(&listener{})
+}

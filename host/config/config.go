@@ -34,6 +34,7 @@ const (
 	MaxVisibilityTimeout = 12 * time.Hour
 	MaxWorkers           = 1000
 	MaxMaxMessages       = 1000
+	MaxMaxRetries        = 100
 )
 
 // Config is a loaded and validated configuration file.
@@ -47,8 +48,9 @@ type Config struct {
 	Drivers   []Driver
 	Listeners []Listener
 
-	// Secrets holds every value that env("NAME") returned, so that logs
-	// and error messages can redact them.
+	// Secrets contains every non-empty value that env("NAME") returned and
+	// every value read for a listener's env list, without repeats. Logs and
+	// error messages use it to redact these values.
 	Secrets []string
 }
 
@@ -70,7 +72,14 @@ type Driver struct {
 	Path string
 	// Body holds the block's remaining attributes for drivers that decode
 	// their own settings.
-	Body  hcl.Body
+	Body hcl.Body
+	// EvalContext is the context to evaluate Body's expressions in. It
+	// provides env(), which appends the values it returns to the Config's
+	// Secrets, so decode Body before the Config is shared between
+	// goroutines.
+	EvalContext *hcl.EvalContext
+	// Range is the block's header, or the zero Range for the sqlite driver
+	// added when the file has no driver block.
 	Range hcl.Range
 }
 
@@ -79,7 +88,8 @@ type Listener struct {
 	Name string
 	// Plugin is the absolute path of the plugin binary.
 	Plugin string
-	// SHA256 pins the plugin binary's hash when set (hex).
+	// SHA256 pins the plugin binary's hash when set, as 64 lowercase hex
+	// digits. Load checks its format only, not the binary's contents.
 	SHA256 string
 	// Driver is the kind of the driver block the listener uses.
 	Driver string

@@ -1,0 +1,4 @@
+listener "send-email" {
+  plugin = "bin/example-email"
+  queue  = "emails"
+}

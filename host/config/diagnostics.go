@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -8,31 +9,68 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-// FormatDiagnostics renders diags as plain text, without color, in the form
-// hcl.NewDiagnosticTextWriter uses: an "Error: summary" line, the file and
-// line with a source snippet, and the detail.
+// FormatDiagnostics renders diags as plain text in the form compilers use:
+// a "file:line:column: error: summary" line, the source line with the
+// offending range underlined, and the detail that says what to change.
 //
 // files maps file names, as they appear in the diagnostics' ranges, to the
-// parsed files that provide the snippets. When files is nil, the files that
-// the diagnostics name are read from disk, which suits diagnostics from
-// Load. A diagnostic whose file is not available is printed without a
-// snippet.
-//
-// Each diagnostic's Error method gives a one-line form instead, such as
-// "listeners.hcl:12,13-14: Invalid workers; workers must be ...".
+// parsed files that provide the source lines. When files is nil, the files
+// that the diagnostics name are read from disk, which suits diagnostics
+// from Load. A diagnostic whose file is not available is printed without
+// its source line.
 func FormatDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) string {
 	if files == nil {
 		files = readDiagnosticFiles(diags)
 	}
 
 	var out strings.Builder
-	writer := hcl.NewDiagnosticTextWriter(&out, files, 0, false)
 	for _, diag := range diags {
-		// WriteDiagnostic fails only on a nil diagnostic or a failed write,
-		// and strings.Builder.Write always returns a nil error.
-		_ = writer.WriteDiagnostic(diag)
+		writeDiagnostic(&out, diag, files)
 	}
 	return out.String()
+}
+
+// writeDiagnostic writes one diagnostic in the FormatDiagnostics form.
+func writeDiagnostic(out *strings.Builder, diag *hcl.Diagnostic, files map[string]*hcl.File) {
+	severity := "error"
+	if diag.Severity == hcl.DiagWarning {
+		severity = "warning"
+	}
+
+	if diag.Subject == nil {
+		fmt.Fprintf(out, "%s: %s\n", severity, diag.Summary)
+	} else {
+		start := diag.Subject.Start
+		fmt.Fprintf(out, "%s:%d:%d: %s: %s\n", diag.Subject.Filename, start.Line, start.Column, severity, diag.Summary)
+		writeSourceLine(out, *diag.Subject, files[diag.Subject.Filename])
+	}
+
+	if diag.Detail != "" {
+		fmt.Fprintf(out, "  %s\n", diag.Detail)
+	}
+	out.WriteString("\n")
+}
+
+// writeSourceLine writes the first line of subject from file, with carets
+// under the columns that subject covers on that line.
+func writeSourceLine(out *strings.Builder, subject hcl.Range, file *hcl.File) {
+	if file == nil {
+		return
+	}
+	lines := strings.Split(string(file.Bytes), "\n")
+	number := subject.Start.Line
+	if number < 1 || number > len(lines) {
+		return
+	}
+	line := strings.TrimRight(lines[number-1], "\r")
+
+	width := 1
+	if subject.End.Line == subject.Start.Line && subject.End.Column > subject.Start.Column {
+		width = subject.End.Column - subject.Start.Column
+	}
+	gutter := fmt.Sprintf("%5d | ", number)
+	fmt.Fprintf(out, "%s%s\n", gutter, line)
+	fmt.Fprintf(out, "%s| %s%s\n", strings.Repeat(" ", len(gutter)-2), strings.Repeat(" ", max(subject.Start.Column-1, 0)), strings.Repeat("^", width))
 }
 
 // readDiagnosticFiles parses each file that diags name, skipping files

@@ -24,9 +24,9 @@ func TestFormatDiagnosticsReadsFiles(t *testing.T) {
 
 	text := FormatDiagnostics(diags, nil)
 
-	assert.Contains(t, text, "Error: Invalid workers")
-	assert.Contains(t, text, "on "+dir.File+` line 4, in listener "send-email":`)
-	assert.Contains(t, text, "   4:   workers = 0")
+	assert.Contains(t, text, dir.File+":4:13: error: Invalid workers\n")
+	assert.Contains(t, text, "    4 |   workers = 0\n")
+	assert.Contains(t, text, "      |             ^\n", "a caret marks the value")
 	assert.Contains(t, text, "workers must be a whole number between 1 and 1000, got 0.")
 	assert.NotContains(t, text, "\x1b[", "the text has no color codes")
 }
@@ -42,7 +42,7 @@ func TestFormatDiagnosticsUsesGivenFiles(t *testing.T) {
 
 	text := FormatDiagnostics(diags, map[string]*hcl.File{dir.File: file})
 
-	assert.Contains(t, text, "   4:   workers = 0")
+	assert.Contains(t, text, "    4 |   workers = 0")
 }
 
 func TestFormatDiagnosticsWithoutSource(t *testing.T) {
@@ -53,8 +53,8 @@ func TestFormatDiagnosticsWithoutSource(t *testing.T) {
 
 	text := FormatDiagnostics(diags, nil)
 
-	assert.Contains(t, text, "Error: Invalid workers")
-	assert.Contains(t, text, "(source code not available)")
+	assert.Contains(t, text, dir.File+":4:13: error: Invalid workers\n")
+	assert.NotContains(t, text, " | ", "no source line when the file cannot be read")
 }
 
 func TestDiagnosticErrorGivesPosition(t *testing.T) {

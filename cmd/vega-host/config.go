@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/vega-host/vega-host/host/config"
+	"github.com/vega-host/vega-host/pluginapi"
+)
+
+// defaultConfigFile is the config read when -config is not given.
+const defaultConfigFile = "listeners.hcl"
+
+const pluginProtocol = pluginapi.ProtocolVersion
+
+// loadConfig loads path and prints its diagnostics to stderr. Warnings
+// do not stop the load; errors return an exitError whose message counts
+// them.
+func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
+	cfg, diags := config.Load(path)
+	if len(diags) > 0 {
+		fmt.Fprint(stderr, config.FormatDiagnostics(diags, nil))
+	}
+	if diags.HasErrors() {
+		return nil, &exitError{code: 1, message: fmt.Sprintf("%s is invalid: %s", path, countErrors(diags))}
+	}
+	return cfg, nil
+}
+
+// countErrors returns "1 error" or "N errors" for the errors in diags.
+func countErrors(diags hcl.Diagnostics) string {
+	count := len(diags.Errs())
+	if count == 1 {
+		return "1 error"
+	}
+	return fmt.Sprintf("%d errors", count)
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/host"
+	"github.com/vega-host/vega-host/host/config"
+)
+
+// maxLineBytes bounds one message read from standard input.
+const maxLineBytes = 16 << 20
+
+func sendCommand(args []string, stdout, stderr io.Writer) error {
+	return sendFrom(os.Stdin, args, stdout, stderr)
+}
+
+func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
+	flags := newFlagSet("send", "send [-config FILE] -queue NAME [-driver KIND] BODY\n\nEnqueues BODY, a JSON object, on the queue. With BODY '-', reads one JSON\nobject a line from standard input and prints the count at the end.", stderr)
+	configPath := flags.String("config", defaultConfigFile, "config `file` that names the driver")
+	queue := flags.String("queue", "", "`name` of the queue to send to (required)")
+	driverKind := flags.String("driver", "", "`kind` of the driver block to use; default: the driver of the listener on the queue, else the first driver")
+	delay := flags.Duration("delay", 0, "keep the message invisible for this `duration` after sending, e.g. 30s")
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	if *queue == "" {
+		return &exitError{code: exitUsage, message: "-queue is required: name the queue to send to"}
+	}
+	if flags.NArg() != 1 {
+		return &exitError{code: exitUsage, message: fmt.Sprintf("expected one BODY argument (a JSON object, or - for standard input), got %d", flags.NArg())}
+	}
+
+	cfg, err := loadConfig(*configPath, stderr)
+	if err != nil {
+		return err
+	}
+	driverCfg, err := pickDriver(cfg, *queue, *driverKind)
+	if err != nil {
+		return err
+	}
+	if driverCfg.Kind == "memory" {
+		return fmt.Errorf("queue %q uses the memory driver, which lives inside one host process; send cannot reach it from outside", *queue)
+	}
+	driver, err := host.OpenDriver(driverCfg)
+	if err != nil {
+		return err
+	}
+	defer driver.Close()
+
+	ctx := context.Background()
+	body := flags.Arg(0)
+	if body != "-" {
+		id, err := sendOne(ctx, driver, *queue, []byte(body), *delay)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, id)
+		return nil
+	}
+
+	count, err := sendLines(ctx, driver, *queue, stdin, *delay)
+	fmt.Fprintf(stdout, "sent %d message(s) to queue %q\n", count, *queue)
+	return err
+}
+
+// sendLines sends each non-empty line of r as one message and returns how
+// many it sent. It stops at the first invalid line, naming its number.
+func sendLines(ctx context.Context, driver drivers.Driver, queue string, r io.Reader, delay time.Duration) (int, error) {
+	scanner := bufio.NewScanner(r)
+	scanner.Buffer(make([]byte, 64*1024), maxLineBytes)
+
+	count, line := 0, 0
+	for scanner.Scan() {
+		line++
+		body := bytes.TrimSpace(scanner.Bytes())
+		if len(body) == 0 {
+			continue
+		}
+		if _, err := sendOne(ctx, driver, queue, body, delay); err != nil {
+			return count, fmt.Errorf("line %d: %w", line, err)
+		}
+		count++
+	}
+	if err := scanner.Err(); err != nil {
+		return count, fmt.Errorf("read standard input after line %d: %w", line, err)
+	}
+	return count, nil
+}
+
+// sendOne checks that body is a JSON object and sends it.
+func sendOne(ctx context.Context, driver drivers.Driver, queue string, body []byte, delay time.Duration) (string, error) {
+	if err := checkJSONObject(body); err != nil {
+		return "", err
+	}
+	id, err := driver.Send(ctx, queue, drivers.OutgoingMessage{Body: bytes.Clone(body), Delay: delay})
+	if err != nil {
+		return "", fmt.Errorf("send to queue %q: %w", queue, err)
+	}
+	return id, nil
+}
+
+// checkJSONObject reports why body is not a single JSON object.
+func checkJSONObject(body []byte) error {
+	var object map[string]json.RawMessage
+	decoder := json.NewDecoder(bytes.NewReader(body))
+	if err := decoder.Decode(&object); err != nil {
+		return fmt.Errorf("body %s is not a JSON object: %w; quote it for the shell, e.g. '{\"to\": \"a@example.com\"}'", preview(body), err)
+	}
+	if object == nil {
+		return fmt.Errorf("body %s is not a JSON object; send an object such as '{\"id\": 1}'", preview(body))
+	}
+	if decoder.More() {
+		return fmt.Errorf("body %s holds more than one JSON value; send one object, or use - to read one object a line", preview(body))
+	}
+	return nil
+}
+
+func preview(body []byte) string {
+	const limit = 40
+	if len(body) > limit {
+		return fmt.Sprintf("%q...", body[:limit])
+	}
+	return fmt.Sprintf("%q", body)
+}
+
+// pickDriver chooses the driver block for a queue: the one named by kind,
+// else the one of a listener on the queue, else the first.
+func pickDriver(cfg *config.Config, queue, kind string) (config.Driver, error) {
+	if kind == "" {
+		for _, l := range cfg.Listeners {
+			if l.Queue == queue {
+				kind = l.Driver
+				break
+			}
+		}
+	}
+	if kind == "" {
+		return cfg.Drivers[0], nil
+	}
+	for _, d := range cfg.Drivers {
+		if d.Kind == kind {
+			return d, nil
+		}
+	}
+	return config.Driver{}, fmt.Errorf("driver %q has no driver block in %s; add one or pick another with -driver", kind, cfg.File)
+}

@@ -1,0 +1,61 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/vega-host/vega-host/drivers"
+)
+
+// Send inserts msg into the named queue and returns its new id. Receives of
+// the queue waiting in this process wake at once.
+func (d *Driver) Send(ctx context.Context, queueName string, msg drivers.OutgoingMessage) (string, error) {
+	if err := d.enter(); err != nil {
+		return "", fmt.Errorf("send to queue %q: %w", queueName, err)
+	}
+	defer d.leave()
+
+	if queueName == "" {
+		return "", fmt.Errorf("send to queue %q: %w", queueName, errEmptyQueueName)
+	}
+
+	if msg.Delay < 0 {
+		return "", fmt.Errorf("send to queue %q: delay %s is invalid, must be zero or positive", queueName, msg.Delay)
+	}
+
+	attributes, err := encodeAttributes(msg.UserAttributes)
+	if err != nil {
+		return "", fmt.Errorf("send to queue %q: %w", queueName, err)
+	}
+
+	// The body column is NOT NULL, and a nil slice binds as NULL.
+	body := msg.Body
+	if body == nil {
+		body = []byte{}
+	}
+
+	id := newMessageID()
+	sentAt := time.Now().UnixMilli()
+
+	err = retryBusy(ctx, func() error {
+		_, err := d.stmts.insert.ExecContext(ctx,
+			sql.Named("id", id),
+			sql.Named("queue", queueName),
+			sql.Named("body", body),
+			sql.Named("attributes", attributes),
+			sql.Named("sent_at", sentAt),
+			sql.Named("visible_at", sentAt+msg.Delay.Milliseconds()),
+		)
+
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("send to queue %q: %w", queueName, err)
+	}
+
+	d.watcher.notify(queueName)
+
+	return id, nil
+}

@@ -122,6 +122,9 @@ type Message struct {
 	ReceiveCount int
 	// SentAt is when the message was first enqueued.
 	SentAt time.Time
+	// GroupID is the FIFO message group, empty on standard queues. The
+	// host never handles two messages of one group at the same time.
+	GroupID string
 }
 
 // Attribute is a typed user attribute, as in SQS message attributes.
@@ -139,6 +142,11 @@ type OutgoingMessage struct {
 	UserAttributes map[string]Attribute
 	// Delay keeps the message invisible for this long after it is sent.
 	Delay time.Duration
+	// GroupID and DeduplicationID are required by FIFO queues (the
+	// latter unless the queue deduplicates by content) and rejected by
+	// standard ones.
+	GroupID         string
+	DeduplicationID string
 }
 
 // Depther is implemented by drivers that can count a queue's messages.

@@ -35,6 +35,9 @@ type Host struct {
 	// the host uses but does not close.
 	injected  map[string]bool
 	listeners []*listener
+
+	// socketDir holds the folders of the plugins' Unix sockets.
+	socketDir string
 }
 
 // listener is the runtime of one listener block.
@@ -82,6 +85,12 @@ func New(cfg *config.Config, logger hclog.Logger, options ...Option) *Host {
 // after a clean shutdown and an error wrapping ErrAllListenersFailed when
 // no listener could run.
 func (h *Host) Run(ctx context.Context, hardStop <-chan struct{}) error {
+	socketDir, err := prepareSocketDir(h.logger)
+	if err != nil {
+		return err
+	}
+	h.socketDir = socketDir
+
 	if err := h.openDrivers(); err != nil {
 		return err
 	}
@@ -165,8 +174,10 @@ func (h *Host) startListener(ctx context.Context, cfg config.Listener) (*listene
 	spec := supervisor.Spec{
 		Listener: cfg.Name,
 		Path:     cfg.Plugin,
-		Env:      cfg.Env,
-		LogLevel: h.cfg.Host.LogLevel,
+		Env:          cfg.Env,
+		LogLevel:     h.cfg.Host.LogLevel,
+		SocketDir:    h.socketDir,
+		RestartLimit: cfg.RestartLimit,
 		Startup: &proto.StartupRequest{
 			Listener:   cfg.Name,
 			Queue:      cfg.Queue,

@@ -59,7 +59,7 @@ func TestPluginCrashRedeliversMessage(t *testing.T) {
 	assert.Equal(t, 2, handled.ReceiveCount, "the crashing message is delivered again, not lost")
 	assert.NotEqual(t, crashed.Pid, handled.Pid, "a new plugin process handles the redelivery")
 	assert.Equal(t, 2, b.count(t, "startup", ""), "the plugin was restarted once")
-	assert.Contains(t, b.logs.String(), "plugin exited unexpectedly")
+	assert.Contains(t, b.logs.String(), "plugin crashed")
 
 	visible, inFlight := b.depth(t, "jobs")
 	assert.Equal(t, 0, visible+inFlight, "queue empty")

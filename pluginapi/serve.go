@@ -2,6 +2,8 @@ package pluginapi
 
 import (
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -35,6 +37,7 @@ func Logger() hclog.Logger {
 // binary prints a short explanation and exits with status 1.
 func Serve(listener Listener) {
 	go exitWithParent(os.Getppid())
+	go exitOnTerminate()
 
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
@@ -57,7 +60,19 @@ func exitWithParent(parent int) {
 		time.Sleep(parentCheckInterval)
 		if os.Getppid() != parent {
 			logger.Error("host process exited, stopping plugin", "host_pid", parent)
-			os.Exit(1)
+			killProcessGroup()
 		}
 	}
+}
+
+// exitOnTerminate stops the plugin and the processes it started on
+// SIGTERM. On Linux the host asks the kernel to send SIGTERM to the plugin
+// when the host dies, even by SIGKILL; the host stops plugins gracefully
+// through go-plugin otherwise.
+func exitOnTerminate() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM)
+	<-signals
+	logger.Error("received SIGTERM, stopping plugin")
+	killProcessGroup()
 }

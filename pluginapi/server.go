@@ -79,6 +79,12 @@ func (s *listenerServer) Handle(ctx context.Context, req *proto.HandleRequest) (
 		msg.SetAcknowledger(&hostAcknowledger{host: host, deliveryID: req.DeliveryId})
 	}
 
+	if req.TimeoutMs > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutMs)*time.Millisecond)
+		defer cancel()
+	}
+
 	err, panicked := s.callHandle(ctx, msg)
 	if err == nil {
 		return &proto.HandleResponse{}, nil
@@ -89,6 +95,7 @@ func (s *listenerServer) Handle(ctx context.Context, req *proto.HandleRequest) (
 		Permanent:   IsPermanent(err),
 		Panicked:    panicked,
 		InvalidBody: errors.Is(err, ErrInvalidBody),
+		TimedOut:    errors.Is(ctx.Err(), context.DeadlineExceeded),
 	}, nil
 }
 

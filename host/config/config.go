@@ -19,6 +19,13 @@ const (
 	DefaultRetryOnError      = false
 	DefaultMaxRetries        = 3
 
+	// DefaultCrashLimit is how many plugin crashes a message may be in
+	// flight for before it is dead-lettered as poison.
+	DefaultCrashLimit = 3
+	// DefaultRestartLimit is how many failed starts or crashes in a row,
+	// with no healthy minute between them, mark a plugin failed.
+	DefaultRestartLimit = 10
+
 	DefaultRetryDelay      = 1 * time.Second
 	DefaultMaxRetryDelay   = 5 * time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
@@ -33,6 +40,8 @@ const (
 	MinVisibilityTimeout = 1 * time.Second
 	MaxVisibilityTimeout = 12 * time.Hour
 	MaxWorkers           = 1000
+	MaxCrashLimit        = 100
+	MaxRestartLimit      = 1000
 	MaxMaxMessages       = 1000
 	MaxMaxRetries        = 100
 )
@@ -108,6 +117,12 @@ type Listener struct {
 	DeadLetterQueue string
 	// HandlerTimeout bounds one Handle call; zero means no limit.
 	HandlerTimeout time.Duration
+	// CrashLimit is how many plugin crashes a message may be in flight
+	// for before the host dead-letters it instead of handing it out again.
+	CrashLimit int
+	// RestartLimit is how many failed starts or crashes in a row mark the
+	// plugin failed; a minute of healthy running resets the count.
+	RestartLimit int
 
 	// Env maps the variable names listed in env to their values in the
 	// host's environment; only these reach the plugin process.

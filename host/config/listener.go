@@ -28,6 +28,8 @@ var listenerSchema = &hcl.BodySchema{
 		{Name: "max_retry_delay"},
 		{Name: "dead_letter_queue"},
 		{Name: "handler_timeout"},
+		{Name: "crash_limit"},
+		{Name: "restart_limit"},
 		{Name: "driver"},
 		{Name: "sha256"},
 		{Name: "env"},
@@ -81,6 +83,8 @@ func (d *decoder) decodeListener(block *hcl.Block) Listener {
 		durationLimits{min: MinVisibilityTimeout, max: MaxVisibilityTimeout, wholeSeconds: true})
 	listener.MaxMessages = d.optionalInt(attrs, "max_messages", DefaultMaxMessages, 1, MaxMaxMessages)
 	listener.HandlerTimeout = d.optionalDuration(attrs, "handler_timeout", 0, durationLimits{})
+	listener.CrashLimit = d.optionalInt(attrs, "crash_limit", DefaultCrashLimit, 1, MaxCrashLimit)
+	listener.RestartLimit = d.optionalInt(attrs, "restart_limit", DefaultRestartLimit, 1, MaxRestartLimit)
 
 	listener.RetryOnError = d.optionalBool(attrs, "retry_on_error", DefaultRetryOnError)
 	listener.MaxRetries = d.optionalInt(attrs, "max_retries", DefaultMaxRetries, 0, MaxMaxRetries)

@@ -10,10 +10,19 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/host/config"
 	"github.com/vega-host/vega-host/host/supervisor"
 	"github.com/vega-host/vega-host/pluginapi"
 	"github.com/vega-host/vega-host/pluginapi/proto"
 )
+
+// HandlerGracePeriod is how long a handler may run past handler_timeout,
+// after its context was cancelled, before the host kills its plugin.
+const HandlerGracePeriod = 5 * time.Second
+
+// crashReleaseWait bounds how long a handler call that lost its plugin
+// waits for the supervisor to release its message after the crash.
+const crashReleaseWait = 10 * time.Second
 
 // settleTimeout bounds one ack, visibility change or dead-letter call, and
 // the OnError hook.
@@ -32,6 +41,8 @@ type delivery struct {
 
 	mu      sync.Mutex
 	settled bool
+	// claimed is closed when the delivery is settled.
+	claimed chan struct{}
 }
 
 // claim marks the delivery settled and reports whether this caller is the
@@ -43,6 +54,7 @@ func (d *delivery) claim() bool {
 		return false
 	}
 	d.settled = true
+	close(d.claimed)
 	return true
 }
 
@@ -65,6 +77,14 @@ func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.
 	}
 	r.setInstance(d, instance)
 
+	if crashes, reason := r.crashes.check(msg.ID, r.crashLimit()); reason != "" {
+		if d.claim() {
+			logger.Error("message was in flight during too many plugin crashes, dead-lettering it", "crashes", crashes)
+			r.deadLetterClaimed(d, reason)
+		}
+		return
+	}
+
 	stopHeartbeat := r.startHeartbeat(d)
 	response, err := r.callHandle(instance, d)
 	stopHeartbeat()
@@ -74,24 +94,35 @@ func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.
 		r.handleCallError(d, err)
 	case response.Error == "":
 		r.succeed(d)
+	case response.TimedOut:
+		r.fail(d, fmt.Sprintf("handler timed out after %s: %s", r.listener.HandlerTimeout, response.Error), false)
 	default:
 		r.fail(d, response.Error, response.Permanent || response.InvalidBody)
 	}
 }
 
-// callHandle runs Handle in the plugin under the handler timeout.
+func (r *Runner) crashLimit() int {
+	if r.listener.CrashLimit > 0 {
+		return r.listener.CrashLimit
+	}
+	return config.DefaultCrashLimit
+}
+
+// callHandle runs Handle in the plugin. With a handler timeout, the SDK
+// cancels the handler's context when it passes, and the call itself gets
+// HandlerGracePeriod more for the handler to notice.
 func (r *Runner) callHandle(instance *supervisor.Instance, d *delivery) (*proto.HandleResponse, error) {
 	ctx := r.handlerCtx
 	if r.listener.HandlerTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, r.listener.HandlerTimeout,
-			fmt.Errorf("handler timed out after %s", r.listener.HandlerTimeout))
+		ctx, cancel = context.WithTimeout(ctx, r.listener.HandlerTimeout+HandlerGracePeriod)
 		defer cancel()
 	}
 
 	return instance.Listener().Handle(ctx, &proto.HandleRequest{
 		Message:    messageToProto(d.msg),
 		DeliveryId: d.id,
+		TimeoutMs:  r.listener.HandlerTimeout.Milliseconds(),
 	})
 }
 
@@ -107,14 +138,27 @@ func (r *Runner) handleCallError(d *delivery, err error) {
 		}
 
 	case code == codes.DeadlineExceeded:
-		r.fail(d, fmt.Sprintf("handler timed out after %s", r.listener.HandlerTimeout), false)
+		// The handler ignored its cancelled context for the whole grace
+		// period. The plugin is killed so the stuck call stops using a
+		// worker; the supervisor restarts it.
+		r.logger.Error("handler ignored its cancelled context, killing the plugin", "message_id", d.msg.ID,
+			"handler_timeout", r.listener.HandlerTimeout, "grace_period", HandlerGracePeriod, "pid", d.instance.Pid())
+		r.fail(d, fmt.Sprintf("handler timed out after %s and ignored the cancellation for %s", r.listener.HandlerTimeout, HandlerGracePeriod), false)
+		d.instance.MarkBroken()
+		d.instance.Kill()
 
 	case code == codes.Unavailable || code == codes.Canceled:
 		// The plugin process died or its connection broke mid-call. The
-		// message did not fail; it is handled again after the restart.
+		// message did not fail; it is handled again after the restart. The
+		// supervisor releases it once it has seen the process exit, so the
+		// crash is counted against the message and logged with its id.
 		d.instance.MarkBroken()
-		if r.release(d, "plugin exited") {
-			r.logger.Warn("plugin connection lost while handling, message released", "message_id", d.msg.ID, "error", err)
+		select {
+		case <-d.claimed:
+		case <-time.After(crashReleaseWait):
+			if r.release(d, "plugin connection lost") {
+				r.logger.Warn("plugin connection lost while handling, message released", "message_id", d.msg.ID, "error", err)
+			}
 		}
 
 	default:
@@ -142,6 +186,7 @@ func (r *Runner) succeed(d *delivery) {
 		r.logger.Error("ack failed, the message will be delivered again", "message_id", d.msg.ID, "error", err)
 		return
 	}
+	r.crashes.forget(d.msg.ID)
 	r.logger.Debug("message handled", "message_id", d.msg.ID)
 }
 
@@ -168,12 +213,13 @@ func (r *Runner) fail(d *delivery, reason string, permanent bool) {
 		return
 	}
 
-	r.deadLetter(d, reason)
+	r.deadLetterClaimed(d, reason)
 }
 
-// deadLetter runs the OnError hook once and moves the message to the
-// dead-letter queue. When the move fails the message stays in its queue.
-func (r *Runner) deadLetter(d *delivery, reason string) {
+// deadLetterClaimed runs the OnError hook once and moves the message to
+// the dead-letter queue. The caller has claimed the delivery. When the move
+// fails the message stays in its queue.
+func (r *Runner) deadLetterClaimed(d *delivery, reason string) {
 	reason = truncate(reason, maxReasonBytes)
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
@@ -189,6 +235,7 @@ func (r *Runner) deadLetter(d *delivery, reason string) {
 		r.logger.Error("dead-letter failed, the message stays in its queue", "message_id", d.msg.ID, "error", err)
 		return
 	}
+	r.crashes.forget(d.msg.ID)
 	r.logger.Error("message dead-lettered", "message_id", d.msg.ID, "receive_count", d.msg.ReceiveCount,
 		"reason", firstLine(reason))
 }
@@ -252,7 +299,7 @@ func (r *Runner) extend(d *delivery, timeout time.Duration) {
 }
 
 func (r *Runner) register(msg *drivers.Message) *delivery {
-	d := &delivery{id: r.nextID.Add(1), msg: msg}
+	d := &delivery{id: r.nextID.Add(1), msg: msg, claimed: make(chan struct{})}
 	r.mu.Lock()
 	r.deliveries[d.id] = d
 	r.mu.Unlock()

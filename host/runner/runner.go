@@ -51,6 +51,10 @@ type Runner struct {
 	nextID     atomic.Uint64
 	inFlight   sync.WaitGroup
 
+	// crashes counts, per message id, the plugin crashes a message was in
+	// flight for.
+	crashes *crashLog
+
 	// handlerCtx is the parent of every Handle call; abortHandlers ends
 	// them when the shutdown timeout passes.
 	handlerCtx    context.Context
@@ -73,6 +77,7 @@ func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, l
 		logger:        logger,
 		slots:         slots,
 		deliveries:    make(map[uint64]*delivery),
+		crashes:       newCrashLog(),
 		handlerCtx:    handlerCtx,
 		abortHandlers: abort,
 	}
@@ -147,17 +152,17 @@ func (r *Runner) Drain(ctx context.Context) error {
 }
 
 // ReleaseInstance releases every message that instance was handling, for
-// redelivery. The supervisor calls it when the plugin process has died.
-func (r *Runner) ReleaseInstance(instance *supervisor.Instance) {
+// redelivery, records that each was in flight during a crash, and returns
+// their ids. The supervisor calls it when the plugin process has died.
+func (r *Runner) ReleaseInstance(instance *supervisor.Instance) []string {
+	stderr := instance.StderrTail()
 	var ids []string
 	for _, d := range r.deliveriesOf(instance) {
-		if r.release(d, "plugin exited") {
-			ids = append(ids, d.msg.ID)
-		}
+		r.crashes.record(d.msg.ID, stderr)
+		ids = append(ids, d.msg.ID)
+		r.release(d, "plugin exited")
 	}
-	if len(ids) > 0 {
-		r.logger.Warn("released the messages of an exited plugin", "pid", instance.Pid(), "message_ids", ids)
-	}
+	return ids
 }
 
 // takeSlots waits for one free worker and takes any others that are free,

@@ -7,10 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -41,6 +41,12 @@ type Spec struct {
 	LogLevel string
 	// StartTimeout bounds the handshake; DefaultStartTimeout when zero.
 	StartTimeout time.Duration
+	// SocketDir is the folder in which go-plugin creates the plugin's
+	// socket folder; the system's temporary folder when empty.
+	SocketDir string
+	// RestartLimit is how many failed starts or crashes in a row mark the
+	// plugin failed; DefaultRestartLimit when zero.
+	RestartLimit int
 
 	// Startup is sent to the plugin's startup hook. HostServiceId is
 	// filled in by Start.
@@ -58,6 +64,9 @@ type Instance struct {
 	// broken is set when a call found the plugin's connection gone, which
 	// is often noticed before the process exit is.
 	broken atomic.Bool
+	// stderr keeps the last lines the plugin wrote to stderr, for crash
+	// reports.
+	stderr *lineTail
 }
 
 // Start execs the plugin binary, checks the handshake, serves host to it
@@ -65,10 +74,8 @@ type Instance struct {
 func Start(ctx context.Context, spec Spec, host proto.HostServer, logger hclog.Logger) (*Instance, error) {
 	cmd := exec.Command(spec.Path)
 	cmd.Env = pluginEnv(spec)
-	// A process group of its own keeps a terminal's Ctrl-C away from the
-	// plugin, so the host decides when it stops, and lets Kill reach the
-	// plugin's own children.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = processAttributes()
+	stderr := &lineTail{}
 
 	startTimeout := spec.StartTimeout
 	if startTimeout == 0 {
@@ -86,10 +93,12 @@ func Start(ctx context.Context, spec Spec, host proto.HostServer, logger hclog.L
 		GRPCDialOptions:  pluginapi.GRPCDialOptions(),
 		Logger:           logger,
 		SyncStdout:       newLineLogger(logger, "stdout"),
-		SyncStderr:       newLineLogger(logger, "stderr"),
+		SyncStderr:       io.MultiWriter(newLineLogger(logger, "stderr"), stderr),
+		Stderr:           stderr,
+		UnixSocketConfig: socketConfig(spec.SocketDir),
 	})
 
-	instance := &Instance{spec: spec, client: client, cmd: cmd, logger: logger}
+	instance := &Instance{spec: spec, client: client, cmd: cmd, logger: logger, stderr: stderr}
 	if err := instance.connect(ctx, host); err != nil {
 		instance.Kill()
 		return nil, err
@@ -205,10 +214,23 @@ func (i *Instance) Kill() {
 	pid := i.Pid()
 	i.client.Kill()
 	if pid > 0 {
-		// The group id equals the plugin's pid because of Setpgid. An
-		// error means the group is already gone.
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		// The group id equals the plugin's pid, see processAttributes.
+		killGroup(pid)
 	}
+}
+
+// StderrTail returns the last lines the plugin wrote to stderr.
+func (i *Instance) StderrTail() string {
+	return i.stderr.String()
+}
+
+// socketConfig returns go-plugin's socket settings for dir, or nil to let
+// go-plugin use the system's temporary folder.
+func socketConfig(dir string) *plugin.UnixSocketConfig {
+	if dir == "" {
+		return nil
+	}
+	return &plugin.UnixSocketConfig{TempDir: dir}
 }
 
 // pluginEnv builds the plugin's whole environment: the listed variables

@@ -29,6 +29,14 @@ const (
 	exitStatusWait = time.Second
 )
 
+// DefaultRestartLimit is how many failed starts or crashes in a row mark a
+// plugin failed when the spec sets no limit.
+const DefaultRestartLimit = 10
+
+// ErrRestartLimit marks a plugin that failed to start or crashed too many
+// times in a row.
+var ErrRestartLimit = errors.New("plugin restart limit reached")
+
 // State is the supervisor's view of its plugin.
 type State string
 
@@ -46,8 +54,9 @@ type Supervisor struct {
 	host   proto.HostServer
 	logger hclog.Logger
 	// onExit runs after a plugin process ended on its own, before the
-	// restart, so the runner can release the messages it was handling.
-	onExit func(*Instance)
+	// restart, so the runner can release the messages it was handling. It
+	// returns their ids for the crash log.
+	onExit func(*Instance) []string
 
 	mu      sync.Mutex
 	current *Instance
@@ -59,9 +68,9 @@ type Supervisor struct {
 
 // New returns a supervisor for spec. host serves the plugin's calls back
 // to the host; onExit may be nil.
-func New(spec Spec, host proto.HostServer, logger hclog.Logger, onExit func(*Instance)) *Supervisor {
+func New(spec Spec, host proto.HostServer, logger hclog.Logger, onExit func(*Instance) []string) *Supervisor {
 	if onExit == nil {
-		onExit = func(*Instance) {}
+		onExit = func(*Instance) []string { return nil }
 	}
 	return &Supervisor{
 		spec:   spec,
@@ -74,9 +83,10 @@ func New(spec Spec, host proto.HostServer, logger hclog.Logger, onExit func(*Ins
 }
 
 // Run starts the plugin and restarts it with backoff whenever it exits,
-// until ctx ends. It returns nil when ctx ends, and an error wrapping
-// ErrHandshake when the binary cannot work with this host, in which case
-// the supervisor is in StateFailed.
+// until ctx ends. It returns nil when ctx ends. It returns an error, and
+// leaves the supervisor in StateFailed, when the binary cannot work with
+// this host (ErrHandshake) or when RestartLimit starts or crashes in a row
+// failed (ErrRestartLimit).
 func (s *Supervisor) Run(ctx context.Context) error {
 	failures := 0
 	for {
@@ -94,6 +104,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 
 			failures++
+			if failures >= s.restartLimit() {
+				err = fmt.Errorf("%w: %d starts failed in a row, the last with: %w", ErrRestartLimit, failures, err)
+				s.fail(err)
+				return err
+			}
 			delay := restartDelay(failures)
 			s.setError(err)
 			s.logger.Error("plugin failed to start", "attempt", failures, "retry_in", delay, "error", err)
@@ -110,23 +125,42 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if !waitExit(ctx, instance) {
 			return nil
 		}
-
-		s.clearCurrent()
-		waitExited(instance, exitStatusWait)
-		s.logger.Error("plugin exited unexpectedly", "pid", instance.Pid(), "status", instance.ExitStatus())
-		s.onExit(instance)
-		instance.Kill()
+		s.handleCrash(instance)
 
 		if time.Since(started) > healthyPeriod {
 			failures = 0
 		}
 		failures++
+		if failures >= s.restartLimit() {
+			err := fmt.Errorf("%w: the plugin crashed %d times in a row without a healthy minute between", ErrRestartLimit, failures)
+			s.fail(err)
+			return err
+		}
 		delay := restartDelay(failures)
 		s.logger.Info("restarting plugin", "attempt", failures, "delay", delay)
 		if !sleep(ctx, delay) {
 			return nil
 		}
 	}
+}
+
+// handleCrash takes a plugin that exited on its own out of service,
+// releases its messages and logs the crash with their ids.
+func (s *Supervisor) handleCrash(instance *Instance) {
+	s.clearCurrent()
+	waitExited(instance, exitStatusWait)
+	messageIDs := s.onExit(instance)
+	instance.Kill()
+
+	s.logger.Error("plugin crashed", "pid", instance.Pid(), "status", instance.ExitStatus(), "message_ids", messageIDs)
+	s.logger.Debug("last stderr lines of the crashed plugin", "pid", instance.Pid(), "stderr", instance.StderrTail())
+}
+
+func (s *Supervisor) restartLimit() int {
+	if s.spec.RestartLimit > 0 {
+		return s.spec.RestartLimit
+	}
+	return DefaultRestartLimit
 }
 
 // Acquire returns the running plugin, waiting for a start or restart to

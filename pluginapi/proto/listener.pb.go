@@ -353,7 +353,10 @@ type HandleRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Message *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
 	// Identifies this delivery in Host calls made while Handle runs.
-	DeliveryId    uint64 `protobuf:"varint,2,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	DeliveryId uint64 `protobuf:"varint,2,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	// The handler's time limit in milliseconds; 0 means none. The SDK
+	// cancels the handler's context when it passes.
+	TimeoutMs     int64 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -402,6 +405,13 @@ func (x *HandleRequest) GetDeliveryId() uint64 {
 	return 0
 }
 
+func (x *HandleRequest) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
 type HandleResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty when Handle succeeded.
@@ -411,7 +421,9 @@ type HandleResponse struct {
 	// The handler panicked; error holds the panic value and the stack.
 	Panicked bool `protobuf:"varint,3,opt,name=panicked,proto3" json:"panicked,omitempty"`
 	// The body is not a JSON object and the handler did not accept raw bytes.
-	InvalidBody   bool `protobuf:"varint,4,opt,name=invalid_body,json=invalidBody,proto3" json:"invalid_body,omitempty"`
+	InvalidBody bool `protobuf:"varint,4,opt,name=invalid_body,json=invalidBody,proto3" json:"invalid_body,omitempty"`
+	// The handler returned after its time limit passed.
+	TimedOut      bool `protobuf:"varint,5,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -470,6 +482,13 @@ func (x *HandleResponse) GetPanicked() bool {
 func (x *HandleResponse) GetInvalidBody() bool {
 	if x != nil {
 		return x.InvalidBody
+	}
+	return false
+}
+
+func (x *HandleResponse) GetTimedOut() bool {
+	if x != nil {
+		return x.TimedOut
 	}
 	return false
 }
@@ -831,16 +850,19 @@ const file_pluginapi_proto_listener_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a\\\n" +
 	"\x13UserAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
-	"\x05value\x18\x02 \x01(\v2\x19.vega.plugin.v1.AttributeR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.vega.plugin.v1.AttributeR\x05value:\x028\x01\"\x82\x01\n" +
 	"\rHandleRequest\x121\n" +
 	"\amessage\x18\x01 \x01(\v2\x17.vega.plugin.v1.MessageR\amessage\x12\x1f\n" +
 	"\vdelivery_id\x18\x02 \x01(\x04R\n" +
-	"deliveryId\"\x83\x01\n" +
+	"deliveryId\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x03 \x01(\x03R\ttimeoutMs\"\xa0\x01\n" +
 	"\x0eHandleResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1c\n" +
 	"\tpermanent\x18\x02 \x01(\bR\tpermanent\x12\x1a\n" +
 	"\bpanicked\x18\x03 \x01(\bR\bpanicked\x12!\n" +
-	"\finvalid_body\x18\x04 \x01(\bR\vinvalidBody\"Y\n" +
+	"\finvalid_body\x18\x04 \x01(\bR\vinvalidBody\x12\x1b\n" +
+	"\ttimed_out\x18\x05 \x01(\bR\btimedOut\"Y\n" +
 	"\x0eOnErrorRequest\x121\n" +
 	"\amessage\x18\x01 \x01(\v2\x17.vega.plugin.v1.MessageR\amessage\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\"0\n" +

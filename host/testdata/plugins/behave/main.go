@@ -1,8 +1,9 @@
 // Command behave is a test plugin whose behaviour each message chooses, so
 // host tests can drive every outcome through a real plugin process.
 //
-// The body names an action: ok, fail, fail_permanent, panic, exit, sleep,
-// ack, reject_requeue, reject_dead_letter, return_unsettled or env. Fields
+// The body names an action: ok, fail, fail_permanent, panic, exit,
+// crash_panic, sleep, ignore_cancel, spawn_child, ack, reject_requeue,
+// reject_dead_letter, extend, return_unsettled, env or log. Fields
 // "ms" (sleep length) and "first_only" (act only on the first delivery,
 // then succeed) refine it. Every event is appended as a JSON line to the
 // file named by the record_file config key.
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -36,6 +38,7 @@ type event struct {
 	Error        string   `json:"error,omitempty"`
 	Env          []string `json:"env,omitempty"`
 	Config       string   `json:"config,omitempty"`
+	ChildPid     int      `json:"child_pid,omitempty"`
 }
 
 type listener struct {
@@ -45,10 +48,14 @@ type listener struct {
 
 func (l *listener) Startup(ctx context.Context, info pluginapi.StartupInfo) error {
 	var cfg struct {
-		RecordFile string `json:"record_file"`
+		RecordFile  string `json:"record_file"`
+		FailStartup bool   `json:"fail_startup"`
 	}
 	if err := info.DecodeConfig(&cfg); err != nil {
 		return err
+	}
+	if cfg.FailStartup {
+		return errors.New("behave: asked to fail at startup")
 	}
 	file, err := os.OpenFile(cfg.RecordFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -86,7 +93,21 @@ func (l *listener) Handle(ctx context.Context, msg *pluginapi.Message) error {
 	case "panic":
 		panic("behave: asked to panic")
 	case "exit":
+		fmt.Fprintln(os.Stderr, "behave: exiting on purpose")
 		os.Exit(2)
+	case "crash_panic":
+		go func() { panic("behave: unrecovered panic in a goroutine") }()
+		time.Sleep(time.Minute)
+	case "ignore_cancel":
+		time.Sleep(time.Duration(cmd.Ms) * time.Millisecond)
+	case "spawn_child":
+		child := exec.Command("sleep", "300")
+		if err := child.Start(); err != nil {
+			return err
+		}
+		e := with(base, "child")
+		e.ChildPid = child.Process.Pid
+		l.write(e)
 	case "sleep":
 		select {
 		case <-time.After(time.Duration(cmd.Ms) * time.Millisecond):

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host/config"
+	"github.com/vega-host/vega-host/host/metrics"
 	"github.com/vega-host/vega-host/host/runner"
 	"github.com/vega-host/vega-host/host/supervisor"
 	"github.com/vega-host/vega-host/pluginapi/proto"
@@ -38,12 +39,19 @@ type Host struct {
 
 	// socketDir holds the folders of the plugins' Unix sockets.
 	socketDir string
+
+	metrics *metrics.Metrics
+	// startFailures holds the status of listeners that could not start,
+	// for the health endpoint.
+	startFailures []metrics.ListenerStatus
+	mu            sync.Mutex
 }
 
 // listener is the runtime of one listener block.
 type listener struct {
 	cfg        config.Listener
 	logger     hclog.Logger
+	driver     drivers.Driver
 	runner     *runner.Runner
 	supervisor *supervisor.Supervisor
 
@@ -71,6 +79,7 @@ func New(cfg *config.Config, logger hclog.Logger, options ...Option) *Host {
 		logger:   logger,
 		drivers:  make(map[string]drivers.Driver),
 		injected: make(map[string]bool),
+		metrics:  metrics.New(),
 	}
 	for _, option := range options {
 		option(h)
@@ -96,6 +105,12 @@ func (h *Host) Run(ctx context.Context, hardStop <-chan struct{}) error {
 	}
 	defer h.closeDrivers()
 
+	server, err := h.startMetricsServer()
+	if err != nil {
+		return err
+	}
+	defer h.stopMetricsServer(server)
+
 	// Plugins must outlive polling so that running handlers can finish, so
 	// supervisors get their own context, ended after the drain.
 	supervisorCtx, stopSupervisors := context.WithCancel(context.Background())
@@ -104,13 +119,17 @@ func (h *Host) Run(ctx context.Context, hardStop <-chan struct{}) error {
 	var supervisors, runners sync.WaitGroup
 	failed := make(chan struct{}, len(h.cfg.Listeners))
 	for _, listenerCfg := range h.cfg.Listeners {
+		h.metrics.InitListener(listenerCfg.Name)
 		l, err := h.startListener(ctx, listenerCfg)
 		if err != nil {
 			h.logger.Error("listener failed to start", "listener", listenerCfg.Name, "error", err)
+			h.recordStartFailure(listenerCfg, err)
 			failed <- struct{}{}
 			continue
 		}
+		h.mu.Lock()
 		h.listeners = append(h.listeners, l)
+		h.mu.Unlock()
 
 		supervisors.Go(func() { _ = l.supervisor.Run(supervisorCtx) })
 		runners.Go(func() {
@@ -121,11 +140,11 @@ func (h *Host) Run(ctx context.Context, hardStop <-chan struct{}) error {
 			}
 		})
 	}
-	h.logger.Info("host started", "listeners", len(h.listeners), "config", h.cfg.File)
+	h.logger.Info("host running, starting plugins", "listeners", len(h.listeners), "config", h.cfg.File)
 
 	allFailed := h.waitForStop(ctx, failed)
 
-	h.logger.Info("shutting down", "shutdown_timeout", h.cfg.Host.ShutdownTimeout)
+	h.logger.Info("shutting down", "shutdown_timeout", h.cfg.Host.ShutdownTimeout.String())
 	runners.Wait()
 	h.drain(hardStop)
 
@@ -169,8 +188,14 @@ func (h *Host) startListener(ctx context.Context, cfg config.Listener) (*listene
 		return nil, fmt.Errorf("open queue %q of listener %q: %w", cfg.Queue, cfg.Name, err)
 	}
 
+	if depther, ok := driver.(drivers.Depther); ok {
+		h.metrics.WatchQueueDepth(cfg.Name, cfg.Queue, func(ctx context.Context) (int, int, error) {
+			return depther.Depth(ctx, cfg.Queue)
+		})
+	}
+
 	logger := h.logger.With("listener", cfg.Name)
-	r := runner.New(cfg, queue, driver, logger)
+	r := runner.New(cfg, queue, driver, logger, h.metrics)
 	spec := supervisor.Spec{
 		Listener: cfg.Name,
 		Path:     cfg.Plugin,
@@ -178,6 +203,7 @@ func (h *Host) startListener(ctx context.Context, cfg config.Listener) (*listene
 		LogLevel:     h.cfg.Host.LogLevel,
 		SocketDir:    h.socketDir,
 		RestartLimit: cfg.RestartLimit,
+		Metrics:      h.metrics,
 		Startup: &proto.StartupRequest{
 			Listener:   cfg.Name,
 			Queue:      cfg.Queue,
@@ -189,6 +215,7 @@ func (h *Host) startListener(ctx context.Context, cfg config.Listener) (*listene
 	return &listener{
 		cfg:        cfg,
 		logger:     logger,
+		driver:     driver,
 		runner:     r,
 		supervisor: supervisor.New(spec, r, logger, r.ReleaseInstance),
 	}, nil

@@ -51,6 +51,12 @@ type listenerOption func(*config.Listener)
 // queue and stops it when the test ends.
 func startHost(t *testing.T, options ...listenerOption) *bundle {
 	t.Helper()
+	return startHostWith(t, func(*config.Host) {}, options...)
+}
+
+// startHostWith is startHost with a change to the host block.
+func startHostWith(t *testing.T, hostOption func(*config.Host), options ...listenerOption) *bundle {
+	t.Helper()
 
 	record := filepath.Join(t.TempDir(), "events.jsonl")
 	listener := config.Listener{
@@ -77,6 +83,7 @@ func startHost(t *testing.T, options ...listenerOption) *bundle {
 		Drivers:   []config.Driver{{Kind: "memory"}},
 		Listeners: []config.Listener{listener},
 	}
+	hostOption(&cfg.Host)
 
 	b := &bundle{
 		driver:   memory.New(),

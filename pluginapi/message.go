@@ -11,10 +11,11 @@ import (
 )
 
 // ErrInvalidBody is wrapped by the errors of Message.Decode and
-// Message.Object when the body is not a JSON object. A Handle error that
-// wraps it makes the host dead-letter the message at once, without retries,
-// because sending the same bytes again cannot succeed.
-var ErrInvalidBody = errors.New("message body is not a JSON object")
+// Message.Object when the body is not a JSON object or does not fit the
+// value it is decoded into. A Handle error that wraps it makes the host
+// dead-letter the message at once, without retries, because handling the
+// same bytes again cannot succeed.
+var ErrInvalidBody = errors.New("invalid message body")
 
 // ErrAutoAck is returned by Ack, Reject and ExtendVisibility when the
 // listener runs with auto_ack = true, so the host settles the message.
@@ -110,7 +111,11 @@ func (m *Message) Decode(v any) error {
 		return fmt.Errorf("decode message %s: %w", m.ID, err)
 	}
 	if err := json.Unmarshal(m.Body, v); err != nil {
-		return fmt.Errorf("decode message %s: %w: %w", m.ID, ErrInvalidBody, err)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return fmt.Errorf("decode message %s: %w: field %q is a JSON %s, expected %s", m.ID, ErrInvalidBody, typeErr.Field, typeErr.Value, typeErr.Type)
+		}
+		return fmt.Errorf("decode message %s: %w: the body is not a valid JSON object: %w", m.ID, ErrInvalidBody, err)
 	}
 	return nil
 }
@@ -129,11 +134,11 @@ func checkObject(body []byte) error {
 	trimmed := bytes.TrimSpace(body)
 	switch {
 	case len(trimmed) == 0:
-		return fmt.Errorf("%w: the body is empty", ErrInvalidBody)
+		return fmt.Errorf("%w: the body is empty, expected a JSON object", ErrInvalidBody)
 	case !utf8.Valid(body):
 		return fmt.Errorf("%w: the body is not valid UTF-8", ErrInvalidBody)
 	case trimmed[0] != '{':
-		return fmt.Errorf("%w: the body starts with %q", ErrInvalidBody, preview(trimmed))
+		return fmt.Errorf("%w: the body is not a JSON object, it starts with %q", ErrInvalidBody, preview(trimmed))
 	}
 	return nil
 }

@@ -19,10 +19,11 @@ func TestMessageDecode(t *testing.T) {
 		{name: "object with spaces", body: []byte("  \n{\"to\": \"a@example.com\"}\n")},
 		{name: "empty", body: nil, wantErr: "the body is empty"},
 		{name: "blank", body: []byte("   "), wantErr: "the body is empty"},
-		{name: "array", body: []byte(`[1, 2]`), wantErr: `the body starts with "[1, 2]"`},
+		{name: "array", body: []byte(`[1, 2]`), wantErr: `not a JSON object, it starts with "[1, 2]"`},
 		{name: "plain text", body: []byte(`hello world, this is long text`), wantErr: `starts with "hello world, thi..."`},
 		{name: "invalid utf-8", body: []byte{'{', 0xff, '}'}, wantErr: "not valid UTF-8"},
-		{name: "broken object", body: []byte(`{"to": `), wantErr: "unexpected end of JSON input"},
+		{name: "broken object", body: []byte(`{"to": `), wantErr: "not a valid JSON object: unexpected end of JSON input"},
+		{name: "wrong field type", body: []byte(`{"to": 42}`), wantErr: `field "to" is a JSON number, expected string`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func TestServerHandleOutcomes(t *testing.T) {
 				return msg.Decode(&v)
 			},
 			body:      "[]",
-			wantError: "not a JSON object",
+			wantError: "the body is not a JSON object",
 			permanent: true,
 			invalid:   true,
 		},

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -19,7 +21,16 @@ const pluginProtocol = pluginapi.ProtocolVersion
 // do not stop the load; errors return an exitError whose message counts
 // them.
 func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
-	cfg, diags := config.Load(path)
+	return loadConfigWith(path, config.Options{}, stderr)
+}
+
+// loadConfigWith is loadConfig with load options.
+func loadConfigWith(path string, options config.Options, stderr io.Writer) (*config.Config, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, &exitError{code: 1, message: fmt.Sprintf("cannot read config file %s: %v; pass its path with -config", path, errors.Unwrap(err))}
+	}
+
+	cfg, diags := config.LoadWithOptions(path, options)
 	if len(diags) > 0 {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags, nil))
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+
+	"github.com/vega-host/vega-host/host/config"
 )
 
 func listCommand(args []string, stdout, stderr io.Writer) error {
@@ -14,7 +16,8 @@ func listCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	cfg, err := loadConfig(*configPath, stderr)
+	// list shows missing binaries in its table instead of failing on them.
+	cfg, err := loadConfigWith(*configPath, config.Options{SkipPluginCheck: true}, stderr)
 	if err != nil {
 		return err
 	}

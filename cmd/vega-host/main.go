@@ -36,6 +36,7 @@ func commands() []command {
 		{"list", "list the listeners of a config file", listCommand},
 		{"validate", "check a config file and report every problem", validateCommand},
 		{"send", "enqueue messages on a queue", sendCommand},
+		{"status", "show the listeners of a running host", statusCommand},
 		{"version", "print the version", versionCommand},
 	}
 }
@@ -46,6 +47,9 @@ func main() {
 
 // run dispatches args to a subcommand and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-version" || args[0] == "--version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stderr)
 		if len(args) == 0 {
@@ -125,7 +129,7 @@ func parseFlags(flags *flag.FlagSet, args []string) error {
 }
 
 func versionCommand(args []string, stdout, stderr io.Writer) error {
-	flags := newFlagSet("version", "version", stderr)
+	flags := newFlagSet("version", "version\n\nPrints the host's version and the plugin protocol version it speaks.", stderr)
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func sendCommand(args []string, stdout, stderr io.Writer) error {
 }
 
 func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
-	flags := newFlagSet("send", "send [-config FILE] -queue NAME [-driver KIND] BODY\n\nEnqueues BODY, a JSON object, on the queue. With BODY '-', reads one JSON\nobject a line from standard input and prints the count at the end.", stderr)
+	flags := newFlagSet("send", "send [-config FILE] -queue NAME [-driver KIND] [-delay DURATION] BODY\n\nEnqueues BODY, a JSON object, on the queue and prints its message id. With\nBODY '-', reads one JSON object a line from standard input and prints the\ncount at the end.", stderr)
 	configPath := flags.String("config", defaultConfigFile, "config `file` that names the driver")
 	queue := flags.String("queue", "", "`name` of the queue to send to (required)")
 	driverKind := flags.String("driver", "", "`kind` of the driver block to use; default: the driver of the listener on the queue, else the first driver")
@@ -38,9 +38,13 @@ func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitUsage, message: fmt.Sprintf("expected one BODY argument (a JSON object, or - for standard input), got %d", flags.NArg())}
 	}
 
-	cfg, err := loadConfig(*configPath, stderr)
+	// Sending needs no plugin, so missing binaries are no reason to fail.
+	cfg, err := loadConfigWith(*configPath, config.Options{SkipPluginCheck: true}, stderr)
 	if err != nil {
 		return err
+	}
+	if !queueConsumed(cfg, *queue) {
+		fmt.Fprintf(stderr, "vega-host send: warning: no listener in %s consumes queue %q, so the message waits until one does\n", cfg.File, *queue)
 	}
 	driverCfg, err := pickDriver(cfg, *queue, *driverKind)
 	if err != nil {
@@ -60,7 +64,7 @@ func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
 	if body != "-" {
 		id, err := sendOne(ctx, driver, *queue, []byte(body), *delay)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w; quote the body for the shell, e.g. '{\"to\": \"a@example.com\"}'", err)
 		}
 		fmt.Fprintln(stdout, id)
 		return nil
@@ -109,18 +113,31 @@ func sendOne(ctx context.Context, driver drivers.Driver, queue string, body []by
 
 // checkJSONObject reports why body is not a single JSON object.
 func checkJSONObject(body []byte) error {
-	var object map[string]json.RawMessage
-	decoder := json.NewDecoder(bytes.NewReader(body))
-	if err := decoder.Decode(&object); err != nil {
-		return fmt.Errorf("body %s is not a JSON object: %w; quote it for the shell, e.g. '{\"to\": \"a@example.com\"}'", preview(body), err)
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return fmt.Errorf("body %s is not a JSON object", preview(body))
 	}
-	if object == nil {
-		return fmt.Errorf("body %s is not a JSON object; send an object such as '{\"id\": 1}'", preview(body))
+
+	var object map[string]json.RawMessage
+	decoder := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := decoder.Decode(&object); err != nil {
+		return fmt.Errorf("body %s is not a valid JSON object: %w", preview(body), err)
 	}
 	if decoder.More() {
 		return fmt.Errorf("body %s holds more than one JSON value; send one object, or use - to read one object a line", preview(body))
 	}
 	return nil
+}
+
+// queueConsumed reports whether a listener of cfg receives from queue or
+// dead-letters to it.
+func queueConsumed(cfg *config.Config, queue string) bool {
+	for _, l := range cfg.Listeners {
+		if l.Queue == queue || l.DeadLetterQueue == queue || l.Queue+drivers.DefaultDeadLetterSuffix == queue {
+			return true
+		}
+	}
+	return false
 }
 
 func preview(body []byte) string {

@@ -17,15 +17,16 @@ const maxQuotedLength = 80
 // decoder collects the decoded values and every problem found while
 // decoding one file, so that a file's problems are reported together.
 type decoder struct {
-	cfg   *Config
-	ctx   *hcl.EvalContext
-	diags hcl.Diagnostics
+	cfg     *Config
+	options Options
+	ctx     *hcl.EvalContext
+	diags   hcl.Diagnostics
 }
 
 // newDecoder returns a decoder that fills cfg and whose evaluation context
 // provides env().
-func newDecoder(cfg *Config) *decoder {
-	d := &decoder{cfg: cfg}
+func newDecoder(cfg *Config, options Options) *decoder {
+	d := &decoder{cfg: cfg, options: options}
 	d.ctx = &hcl.EvalContext{
 		Functions: map[string]function.Function{"env": d.envFunction()},
 	}

@@ -26,6 +26,19 @@ var fileSchema = &hcl.BodySchema{
 // diagnostics are sorted by position. Pass them to FormatDiagnostics to
 // print them with source snippets.
 func Load(path string) (*Config, hcl.Diagnostics) {
+	return LoadWithOptions(path, Options{})
+}
+
+// Options changes what Load and Parse check.
+type Options struct {
+	// SkipPluginCheck accepts plugin paths whose binary is missing or not
+	// executable, for commands that never start plugins, such as list and
+	// send.
+	SkipPluginCheck bool
+}
+
+// LoadWithOptions is Load with options.
+func LoadWithOptions(path string, options Options) (*Config, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, hcl.Diagnostics{{
@@ -36,7 +49,7 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 		}}
 	}
 
-	return Parse(src, path)
+	return ParseWithOptions(src, path, options)
 }
 
 // Parse parses and validates src as the contents of the file filename.
@@ -46,6 +59,11 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 // Parse still checks that the plugin binaries exist, and it reads the
 // process environment for env() and env lists.
 func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
+	return ParseWithOptions(src, filename, Options{})
+}
+
+// ParseWithOptions is Parse with options.
+func ParseWithOptions(src []byte, filename string, options Options) (*Config, hcl.Diagnostics) {
 	abs, err := filepath.Abs(filename)
 	if err != nil {
 		return nil, hcl.Diagnostics{{
@@ -64,7 +82,7 @@ func Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 		return nil, diags
 	}
 
-	d := newDecoder(&Config{File: abs, Dir: filepath.Dir(abs)})
+	d := newDecoder(&Config{File: abs, Dir: filepath.Dir(abs)}, options)
 	d.diags = diags
 	d.decodeFile(file.Body.(*hclsyntax.Body))
 

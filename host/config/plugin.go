@@ -33,6 +33,9 @@ func (d *decoder) pluginPath(block *hcl.Block, attr *hcl.Attribute) string {
 	}
 
 	abs := d.resolvePath(path)
+	if d.options.SkipPluginCheck {
+		return abs
+	}
 	info, err := os.Stat(abs)
 
 	switch {

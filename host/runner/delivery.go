@@ -11,6 +11,7 @@ import (
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host/config"
+	"github.com/vega-host/vega-host/host/metrics"
 	"github.com/vega-host/vega-host/host/supervisor"
 	"github.com/vega-host/vega-host/pluginapi"
 	"github.com/vega-host/vega-host/pluginapi/proto"
@@ -65,6 +66,8 @@ func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.
 
 	d := r.register(msg)
 	defer r.unregister(d)
+	r.metrics.InFlight(r.listener.Name, 1)
+	defer r.metrics.InFlight(r.listener.Name, -1)
 	logger := r.logger.With("message_id", msg.ID, "receive_count", msg.ReceiveCount)
 
 	// A restart may be under way; the message waits for the new process
@@ -86,8 +89,10 @@ func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.
 	}
 
 	stopHeartbeat := r.startHeartbeat(d)
+	started := time.Now()
 	response, err := r.callHandle(instance, d)
 	stopHeartbeat()
+	r.metrics.HandlerDone(r.listener.Name, time.Since(started), handlerResult(response, err))
 
 	switch {
 	case err != nil:
@@ -99,6 +104,19 @@ func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.
 	default:
 		r.fail(d, response.Error, response.Permanent || response.InvalidBody)
 	}
+}
+
+// handlerResult names how a Handle call ended, for the duration metric.
+func handlerResult(response *proto.HandleResponse, err error) string {
+	switch code := status.Code(err); {
+	case err == nil && response.Error == "":
+		return metrics.ResultOK
+	case err == nil && response.TimedOut, code == codes.DeadlineExceeded:
+		return metrics.ResultTimeout
+	case code == codes.Unavailable || code == codes.Canceled:
+		return metrics.ResultCrashed
+	}
+	return metrics.ResultError
 }
 
 func (r *Runner) crashLimit() int {
@@ -187,6 +205,7 @@ func (r *Runner) succeed(d *delivery) {
 		return
 	}
 	r.crashes.forget(d.msg.ID)
+	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
 	r.logger.Debug("message handled", "message_id", d.msg.ID)
 }
 
@@ -208,8 +227,9 @@ func (r *Runner) fail(d *delivery, reason string, permanent bool) {
 				"message_id", d.msg.ID, "error", err)
 			return
 		}
+		r.metrics.Outcome(r.listener.Name, metrics.OutcomeRetried)
 		r.logger.Warn("handler failed, retrying", "message_id", d.msg.ID, "attempt", attempt,
-			"max_retries", r.listener.MaxRetries, "retry_in", delay, "error", firstLine(reason))
+			"max_retries", r.listener.MaxRetries, "retry_in", delay.String(), "error", firstLine(reason))
 		return
 	}
 
@@ -236,8 +256,9 @@ func (r *Runner) deadLetterClaimed(d *delivery, reason string) {
 		return
 	}
 	r.crashes.forget(d.msg.ID)
+	r.metrics.Outcome(r.listener.Name, metrics.OutcomeDeadLettered)
 	r.logger.Error("message dead-lettered", "message_id", d.msg.ID, "receive_count", d.msg.ReceiveCount,
-		"reason", firstLine(reason))
+		"dead_letter_queue", r.deadLetterQueueName(), "reason", firstLine(reason))
 }
 
 // release makes the message visible again at once, unless it was settled
@@ -253,7 +274,17 @@ func (r *Runner) release(d *delivery, why string) bool {
 		r.logger.Error("release failed, the message is delivered again after its visibility timeout",
 			"message_id", d.msg.ID, "why", why, "error", err)
 	}
+	r.metrics.Outcome(r.listener.Name, metrics.OutcomeReleased)
 	return true
+}
+
+// deadLetterQueueName returns the name of the listener's dead-letter
+// queue for logs: the configured one, or the default drivers use.
+func (r *Runner) deadLetterQueueName() string {
+	if r.listener.DeadLetterQueue != "" {
+		return r.listener.DeadLetterQueue
+	}
+	return r.listener.Queue + drivers.DefaultDeadLetterSuffix
 }
 
 // startHeartbeat extends the message's visibility while its handler runs,
@@ -295,6 +326,7 @@ func (r *Runner) extend(d *delivery, timeout time.Duration) {
 		r.logger.Warn("extend visibility failed", "message_id", d.msg.ID, "error", err)
 		return
 	}
+	r.metrics.VisibilityExtended(r.listener.Name)
 	r.logger.Trace("visibility extended", "message_id", d.msg.ID, "timeout", timeout)
 }
 

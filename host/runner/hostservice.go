@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/host/metrics"
 	"github.com/vega-host/vega-host/pluginapi"
 	"github.com/vega-host/vega-host/pluginapi/proto"
 )
@@ -29,6 +30,8 @@ func (r *Runner) Ack(ctx context.Context, req *proto.SettleRequest) (*proto.Empt
 		r.logger.Error("ack from handler failed", "message_id", d.msg.ID, "error", err)
 		return nil, status.Errorf(codes.Unavailable, "ack message %s: %v", d.msg.ID, err)
 	}
+	r.crashes.forget(d.msg.ID)
+	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
 	r.logger.Debug("message acked by handler", "message_id", d.msg.ID)
 	return &proto.Empty{}, nil
 }
@@ -60,7 +63,9 @@ func (r *Runner) Reject(ctx context.Context, req *proto.RejectRequest) (*proto.E
 		r.logger.Error("dead-letter from handler failed, the message stays in its queue", "message_id", d.msg.ID, "error", err)
 		return nil, status.Errorf(codes.Unavailable, "dead-letter message %s: %v", d.msg.ID, err)
 	}
-	r.logger.Warn("message dead-lettered by handler", "message_id", d.msg.ID, "reason", reason)
+	r.crashes.forget(d.msg.ID)
+	r.metrics.Outcome(r.listener.Name, metrics.OutcomeDeadLettered)
+	r.logger.Warn("message dead-lettered by handler", "message_id", d.msg.ID, "dead_letter_queue", r.deadLetterQueueName(), "reason", reason)
 	return &proto.Empty{}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host/config"
+	"github.com/vega-host/vega-host/host/metrics"
 	"github.com/vega-host/vega-host/host/supervisor"
 	"github.com/vega-host/vega-host/pluginapi/proto"
 )
@@ -42,6 +43,7 @@ type Runner struct {
 	queue    drivers.Queue
 	driver   drivers.Driver
 	logger   hclog.Logger
+	metrics  *metrics.Metrics
 
 	// slots holds one token per free worker.
 	slots chan struct{}
@@ -62,8 +64,8 @@ type Runner struct {
 }
 
 // New returns a runner for listener on queue; driver serves the plugin's
-// Send calls.
-func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, logger hclog.Logger) *Runner {
+// Send calls. m may be nil.
+func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, logger hclog.Logger, m *metrics.Metrics) *Runner {
 	handlerCtx, abort := context.WithCancelCause(context.Background())
 	slots := make(chan struct{}, listener.Workers)
 	for range listener.Workers {
@@ -75,6 +77,7 @@ func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, l
 		queue:         queue,
 		driver:        driver,
 		logger:        logger,
+		metrics:       m,
 		slots:         slots,
 		deliveries:    make(map[uint64]*delivery),
 		crashes:       newCrashLog(),
@@ -113,8 +116,9 @@ func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 				return nil
 			}
 			receiveFailures++
+			r.metrics.ReceiveError(r.listener.Name)
 			delay := receiveRetryDelay(receiveFailures)
-			r.logger.Warn("receive failed", "queue", r.queue.Name(), "attempt", receiveFailures, "retry_in", delay, "error", err)
+			r.logger.Warn("receive failed", "queue", r.queue.Name(), "attempt", receiveFailures, "retry_in", delay.String(), "error", err)
 			sleep(ctx, delay)
 			continue
 		}
@@ -123,6 +127,7 @@ func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 			receiveFailures = 0
 		}
 
+		r.metrics.Received(r.listener.Name, len(messages))
 		for _, msg := range messages {
 			r.inFlight.Add(1)
 			go r.process(ctx, plugins, msg)

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	protobuf "google.golang.org/protobuf/proto"
 
+	"github.com/vega-host/vega-host/host/metrics"
 	"github.com/vega-host/vega-host/pluginapi"
 	"github.com/vega-host/vega-host/pluginapi/proto"
 )
@@ -47,6 +48,8 @@ type Spec struct {
 	// RestartLimit is how many failed starts or crashes in a row mark the
 	// plugin failed; DefaultRestartLimit when zero.
 	RestartLimit int
+	// Metrics counts starts, crashes and restarts; it may be nil.
+	Metrics *metrics.Metrics
 
 	// Startup is sent to the plugin's startup hook. HostServiceId is
 	// filled in by Start.
@@ -91,7 +94,7 @@ func Start(ctx context.Context, spec Spec, host proto.HostServer, logger hclog.L
 		AutoMTLS:         true,
 		StartTimeout:     startTimeout,
 		GRPCDialOptions:  pluginapi.GRPCDialOptions(),
-		Logger:           logger,
+		Logger:           newPluginLogger(logger),
 		SyncStdout:       newLineLogger(logger, "stdout"),
 		SyncStderr:       io.MultiWriter(newLineLogger(logger, "stderr"), stderr),
 		Stderr:           stderr,

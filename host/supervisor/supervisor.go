@@ -111,7 +111,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			delay := restartDelay(failures)
 			s.setError(err)
-			s.logger.Error("plugin failed to start", "attempt", failures, "retry_in", delay, "error", err)
+			s.logger.Error("plugin failed to start", "attempt", failures, "retry_in", delay.String(), "error", err)
 			if !sleep(ctx, delay) {
 				return nil
 			}
@@ -137,7 +137,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return err
 		}
 		delay := restartDelay(failures)
-		s.logger.Info("restarting plugin", "attempt", failures, "delay", delay)
+		s.logger.Warn("restarting plugin", "attempt", failures, "delay", delay.String())
 		if !sleep(ctx, delay) {
 			return nil
 		}
@@ -151,6 +151,7 @@ func (s *Supervisor) handleCrash(instance *Instance) {
 	waitExited(instance, exitStatusWait)
 	messageIDs := s.onExit(instance)
 	instance.Kill()
+	s.spec.Metrics.PluginCrashed(s.spec.Listener)
 
 	s.logger.Error("plugin crashed", "pid", instance.Pid(), "status", instance.ExitStatus(), "message_ids", messageIDs)
 	s.logger.Debug("last stderr lines of the crashed plugin", "pid", instance.Pid(), "stderr", instance.StderrTail())
@@ -223,6 +224,16 @@ func (s *Supervisor) State() (State, error) {
 	return s.state, s.lastErr
 }
 
+// Pid returns the process id of the running plugin, or 0 when none runs.
+func (s *Supervisor) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current == nil {
+		return 0
+	}
+	return s.current.Pid()
+}
+
 // Restarts returns how many times the plugin was started again after its
 // first start.
 func (s *Supervisor) Restarts() int {
@@ -236,6 +247,10 @@ func (s *Supervisor) setCurrent(instance *Instance) {
 	defer s.mu.Unlock()
 
 	s.starts++
+	s.spec.Metrics.PluginStarted(s.spec.Listener)
+	if s.starts > 1 {
+		s.spec.Metrics.PluginRestarted(s.spec.Listener)
+	}
 	s.current = instance
 	s.state = StateRunning
 	s.lastErr = nil

@@ -29,8 +29,8 @@ func (m *Mailer) Startup(_ context.Context, info pluginapi.StartupInfo) error {
 	}
 	m.settings.Store(&s)
 
+	// The host adds the listener's name to every line a plugin logs.
 	pluginapi.Logger().Info("email listener configured",
-		"listener", info.Listener,
 		"smtp_addr", s.smtpAddr,
 		"from", s.from.Address,
 		"smtp_auth", s.username != "",

@@ -63,7 +63,7 @@ func (l *listener) Startup(ctx context.Context, info pluginapi.StartupInfo) erro
 	}
 	l.record = file
 	l.write(event{Event: "startup", Config: string(info.Config)})
-	pluginapi.Logger().Info("behave plugin started", "listener", info.Listener)
+	pluginapi.Logger().Info("behave plugin started")
 	return nil
 }
 

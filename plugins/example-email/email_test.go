@@ -89,8 +89,8 @@ func TestParseEmailInvalid(t *testing.T) {
 		invalidBody bool
 	}{
 		{name: "empty body", body: ``, problem: "the body is empty", invalidBody: true},
-		{name: "JSON array", body: `[{"to": "a@example.com"}]`, problem: "the body starts with", invalidBody: true},
-		{name: "plain text", body: `send a mail to a@example.com`, problem: "the body starts with", invalidBody: true},
+		{name: "JSON array", body: `[{"to": "a@example.com"}]`, problem: "not a JSON object, it starts with", invalidBody: true},
+		{name: "plain text", body: `send a mail to a@example.com`, problem: "not a JSON object, it starts with", invalidBody: true},
 		{name: "broken JSON", body: `{"to": "a@example.com"`, problem: "decode message m-1", invalidBody: true},
 		{name: "missing to", body: `{"subject": "Hi", "text": "Hello"}`, problem: `"to" is missing`},
 		{name: "null to", body: `{"to": null, "subject": "Hi", "text": "Hello"}`, problem: `"to" is missing`},

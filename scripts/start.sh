@@ -17,7 +17,7 @@ scripts/build-plugins.sh
 scripts/mailpit.sh start
 
 echo
-echo "Send an email from another terminal:"
+echo "Send a message from another terminal (the example email listener reads queue \"emails\"):"
 echo "  bin/vega-host send -config $config -queue emails '{\"to\": \"you@example.com\", \"subject\": \"Hello\", \"text\": \"It works\"}'"
 echo "Read what arrived:"
 echo "  curl -s http://127.0.0.1:${MAILPIT_HTTP_PORT:-8025}/api/v1/messages"

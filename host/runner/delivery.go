@@ -44,6 +44,23 @@ type delivery struct {
 	settled bool
 	// claimed is closed when the delivery is settled.
 	claimed chan struct{}
+	// outcome is how the message left the handler, once it is known.
+	outcome metrics.Outcome
+}
+
+// setOutcome records how the delivery was settled.
+func (d *delivery) setOutcome(outcome metrics.Outcome) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.outcome = outcome
+}
+
+// done reports whether the message left its queue, acked or
+// dead-lettered, so that the next message of its FIFO group may start.
+func (d *delivery) done() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.outcome == metrics.OutcomeAcked || d.outcome == metrics.OutcomeDeadLettered
 }
 
 // claim marks the delivery settled and reports whether this caller is the
@@ -59,15 +76,52 @@ func (d *delivery) claim() bool {
 	return true
 }
 
-// process hands one message to the plugin and applies the outcome.
-func (r *Runner) process(pollCtx context.Context, plugins Plugins, msg *drivers.Message) {
+// processBatch handles messages one after another: a single message, or
+// the messages of one FIFO group from one receive, in order. It holds one
+// worker slot. When a message of a group is not done (it will be retried
+// or was released), the later ones are released unhandled, so the group's
+// order holds.
+func (r *Runner) processBatch(pollCtx context.Context, plugins Plugins, messages []*drivers.Message) {
 	defer r.inFlight.Done()
 	defer r.giveSlots(1)
 
-	d := r.register(msg)
-	defer r.unregister(d)
-	r.metrics.InFlight(r.listener.Name, 1)
-	defer r.metrics.InFlight(r.listener.Name, -1)
+	deliveries := make([]*delivery, len(messages))
+	for i, msg := range messages {
+		deliveries[i] = r.register(msg)
+	}
+	r.metrics.InFlight(r.listener.Name, len(deliveries))
+	defer r.metrics.InFlight(r.listener.Name, -len(deliveries))
+
+	// Messages waiting for their turn keep their visibility.
+	waiting := make([]func(), len(deliveries))
+	for i, d := range deliveries[1:] {
+		waiting[i+1] = r.startHeartbeat(d)
+	}
+
+	for i, d := range deliveries {
+		if waiting[i] != nil {
+			waiting[i]()
+		}
+		r.handle(pollCtx, plugins, d)
+		r.unregister(d)
+		if i == len(deliveries)-1 || d.done() {
+			continue
+		}
+
+		for j, later := range deliveries[i+1:] {
+			waiting[i+1+j]()
+			r.release(later, "an earlier message of its group was not done")
+			r.unregister(later)
+		}
+		r.logger.Debug("released the rest of a message group", "group_id", d.msg.GroupID, "count", len(deliveries)-i-1)
+		return
+	}
+}
+
+// handle hands one registered message to the plugin and applies the
+// outcome.
+func (r *Runner) handle(pollCtx context.Context, plugins Plugins, d *delivery) {
+	msg := d.msg
 	logger := r.logger.With("message_id", msg.ID, "receive_count", msg.ReceiveCount)
 
 	// A restart may be under way; the message waits for the new process
@@ -205,6 +259,7 @@ func (r *Runner) succeed(d *delivery) {
 		return
 	}
 	r.crashes.forget(d.msg.ID)
+	d.setOutcome(metrics.OutcomeAcked)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
 	r.logger.Debug("message handled", "message_id", d.msg.ID)
 }
@@ -227,6 +282,7 @@ func (r *Runner) fail(d *delivery, reason string, permanent bool) {
 				"message_id", d.msg.ID, "error", err)
 			return
 		}
+		d.setOutcome(metrics.OutcomeRetried)
 		r.metrics.Outcome(r.listener.Name, metrics.OutcomeRetried)
 		r.logger.Warn("handler failed, retrying", "message_id", d.msg.ID, "attempt", attempt,
 			"max_retries", r.listener.MaxRetries, "retry_in", delay.String(), "error", firstLine(reason))
@@ -256,6 +312,7 @@ func (r *Runner) deadLetterClaimed(d *delivery, reason string) {
 		return
 	}
 	r.crashes.forget(d.msg.ID)
+	d.setOutcome(metrics.OutcomeDeadLettered)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeDeadLettered)
 	r.logger.Error("message dead-lettered", "message_id", d.msg.ID, "receive_count", d.msg.ReceiveCount,
 		"dead_letter_queue", r.deadLetterQueueName(), "reason", firstLine(reason))
@@ -274,6 +331,7 @@ func (r *Runner) release(d *delivery, why string) bool {
 		r.logger.Error("release failed, the message is delivered again after its visibility timeout",
 			"message_id", d.msg.ID, "why", why, "error", err)
 	}
+	d.setOutcome(metrics.OutcomeReleased)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeReleased)
 	return true
 }

@@ -31,6 +31,7 @@ func (r *Runner) Ack(ctx context.Context, req *proto.SettleRequest) (*proto.Empt
 		return nil, status.Errorf(codes.Unavailable, "ack message %s: %v", d.msg.ID, err)
 	}
 	r.crashes.forget(d.msg.ID)
+	d.setOutcome(metrics.OutcomeAcked)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
 	r.logger.Debug("message acked by handler", "message_id", d.msg.ID)
 	return &proto.Empty{}, nil
@@ -64,6 +65,7 @@ func (r *Runner) Reject(ctx context.Context, req *proto.RejectRequest) (*proto.E
 		return nil, status.Errorf(codes.Unavailable, "dead-letter message %s: %v", d.msg.ID, err)
 	}
 	r.crashes.forget(d.msg.ID)
+	d.setOutcome(metrics.OutcomeDeadLettered)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeDeadLettered)
 	r.logger.Warn("message dead-lettered by handler", "message_id", d.msg.ID, "dead_letter_queue", r.deadLetterQueueName(), "reason", reason)
 	return &proto.Empty{}, nil

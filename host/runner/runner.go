@@ -128,9 +128,11 @@ func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 		}
 
 		r.metrics.Received(r.listener.Name, len(messages))
-		for _, msg := range messages {
+		for _, batch := range groupMessages(messages) {
+			// A group's messages run one after another on one worker.
+			r.giveSlots(len(batch) - 1)
 			r.inFlight.Add(1)
-			go r.process(ctx, plugins, msg)
+			go r.processBatch(ctx, plugins, batch)
 		}
 	}
 	return nil
@@ -168,6 +170,27 @@ func (r *Runner) ReleaseInstance(instance *supervisor.Instance) []string {
 		r.release(d, "plugin exited")
 	}
 	return ids
+}
+
+// groupMessages splits received messages into batches handled one after
+// another: each message without a FIFO group alone, and the messages of
+// each group together, in the order received.
+func groupMessages(messages []*drivers.Message) [][]*drivers.Message {
+	batches := make([][]*drivers.Message, 0, len(messages))
+	groups := make(map[string]int)
+	for _, msg := range messages {
+		if msg.GroupID == "" {
+			batches = append(batches, []*drivers.Message{msg})
+			continue
+		}
+		if i, ok := groups[msg.GroupID]; ok {
+			batches[i] = append(batches[i], msg)
+			continue
+		}
+		groups[msg.GroupID] = len(batches)
+		batches = append(batches, []*drivers.Message{msg})
+	}
+	return batches
 }
 
 // takeSlots waits for one free worker and takes any others that are free,

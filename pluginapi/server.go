@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,9 +46,12 @@ func (s *listenerServer) Startup(ctx context.Context, req *proto.StartupRequest)
 	s.name = req.Listener
 	s.mu.Unlock()
 
+	_, batch := s.listener.(BatchListener)
+	response := &proto.StartupResponse{Batch: batch}
+
 	starter, ok := s.listener.(Starter)
 	if !ok {
-		return &proto.StartupResponse{}, nil
+		return response, nil
 	}
 
 	info := StartupInfo{
@@ -64,7 +68,7 @@ func (s *listenerServer) Startup(ctx context.Context, req *proto.StartupRequest)
 	if err := callHook(func() error { return starter.Startup(ctx, info) }); err != nil {
 		return nil, fmt.Errorf("startup hook of listener %q: %w", req.Listener, err)
 	}
-	return &proto.StartupResponse{}, nil
+	return response, nil
 }
 
 // Handle runs the author's Handle and turns its result, or its panic, into
@@ -97,6 +101,73 @@ func (s *listenerServer) Handle(ctx context.Context, req *proto.HandleRequest) (
 		InvalidBody: errors.Is(err, ErrInvalidBody),
 		TimedOut:    errors.Is(ctx.Err(), context.DeadlineExceeded),
 	}, nil
+}
+
+// HandleBatch runs the author's HandleBatch and turns its verdicts, or its
+// panic, into a response.
+func (s *listenerServer) HandleBatch(ctx context.Context, req *proto.HandleBatchRequest) (*proto.HandleBatchResponse, error) {
+	batcher, ok := s.listener.(BatchListener)
+	if !ok {
+		return &proto.HandleBatchResponse{Error: "the listener does not implement pluginapi.BatchListener"}, nil
+	}
+
+	msgs := make([]*Message, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = messageFromProto(m)
+	}
+	if req.TimeoutMs > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutMs)*time.Millisecond)
+		defer cancel()
+	}
+
+	var verdicts []Verdict
+	err := callHook(func() error {
+		verdicts = batcher.HandleBatch(ctx, msgs)
+		return nil
+	})
+	switch {
+	case err != nil:
+		s.logger.Error("batch handler panicked", "messages", len(msgs), "error", firstLine(err.Error()))
+		return &proto.HandleBatchResponse{Error: "panic in HandleBatch: " + err.Error(), Panicked: true}, nil
+	case len(verdicts) != len(msgs):
+		return &proto.HandleBatchResponse{
+			Error: fmt.Sprintf("HandleBatch returned %d verdicts for %d messages; return one verdict per message", len(verdicts), len(msgs)),
+		}, nil
+	}
+
+	response := &proto.HandleBatchResponse{
+		Verdicts: make([]*proto.Verdict, len(verdicts)),
+		TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded),
+	}
+	for i, verdict := range verdicts {
+		response.Verdicts[i] = verdictToProto(verdict)
+	}
+	return response, nil
+}
+
+// verdictToProto converts a verdict to its wire form. An invalid body
+// error is always a dead-letter, since retrying cannot fix it.
+func verdictToProto(verdict Verdict) *proto.Verdict {
+	out := &proto.Verdict{DelayMs: verdict.Delay.Milliseconds()}
+	if verdict.Err != nil {
+		out.Reason = verdict.Err.Error()
+	}
+
+	switch {
+	case verdict.Action == ActionAck:
+		out.Action = proto.Verdict_ACK
+	case verdict.Action == ActionRetry && !IsPermanent(verdict.Err):
+		out.Action = proto.Verdict_RETRY
+	default:
+		out.Action = proto.Verdict_DEAD_LETTER
+	}
+	return out
+}
+
+func firstLine(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	return line
 }
 
 // callHandle calls Handle and recovers a panic into an error that carries

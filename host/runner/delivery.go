@@ -248,20 +248,7 @@ func (r *Runner) succeed(d *delivery) {
 		}
 		return
 	}
-	if !d.claim() {
-		return
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
-	defer cancel()
-	if err := r.queue.Ack(ctx, d.msg.ReceiptHandle); err != nil {
-		r.logger.Error("ack failed, the message will be delivered again", "message_id", d.msg.ID, "error", err)
-		return
-	}
-	r.crashes.forget(d.msg.ID)
-	d.setOutcome(metrics.OutcomeAcked)
-	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
-	r.logger.Debug("message handled", "message_id", d.msg.ID)
+	r.ack(d)
 }
 
 // fail retries the message after a backoff while retries are left, and
@@ -273,23 +260,28 @@ func (r *Runner) fail(d *delivery, reason string, permanent bool) {
 
 	attempt := d.msg.ReceiveCount
 	if !permanent && r.listener.RetryOnError && attempt <= r.listener.MaxRetries {
-		delay := retryDelay(r.listener.RetryDelay, r.listener.MaxRetryDelay, attempt)
-		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
-		defer cancel()
-
-		if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, delay); err != nil {
-			r.logger.Error("schedule retry failed, the message will be delivered again after its visibility timeout",
-				"message_id", d.msg.ID, "error", err)
-			return
-		}
-		d.setOutcome(metrics.OutcomeRetried)
-		r.metrics.Outcome(r.listener.Name, metrics.OutcomeRetried)
-		r.logger.Warn("handler failed, retrying", "message_id", d.msg.ID, "attempt", attempt,
-			"max_retries", r.listener.MaxRetries, "retry_in", delay.String(), "error", firstLine(reason))
+		r.scheduleRetry(d, reason, retryDelay(r.listener.RetryDelay, r.listener.MaxRetryDelay, attempt))
 		return
 	}
 
 	r.deadLetterClaimed(d, reason)
+}
+
+// scheduleRetry hides a claimed message for delay, after which it is
+// delivered again.
+func (r *Runner) scheduleRetry(d *delivery, reason string, delay time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+
+	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, delay); err != nil {
+		r.logger.Error("schedule retry failed, the message will be delivered again after its visibility timeout",
+			"message_id", d.msg.ID, "error", err)
+		return
+	}
+	d.setOutcome(metrics.OutcomeRetried)
+	r.metrics.Outcome(r.listener.Name, metrics.OutcomeRetried)
+	r.logger.Warn("handler failed, retrying", "message_id", d.msg.ID, "attempt", d.msg.ReceiveCount,
+		"max_retries", r.listener.MaxRetries, "retry_in", delay.String(), "error", firstLine(reason))
 }
 
 // deadLetterClaimed runs the OnError hook once and moves the message to

@@ -93,24 +93,35 @@ func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, l
 func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 	receiveFailures := 0
 	for ctx.Err() == nil {
-		if _, err := plugins.Acquire(ctx); err != nil {
+		instance, err := plugins.Acquire(ctx)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
+		batch := instance.Batch()
 
-		count, err := r.takeSlots(ctx)
+		count, err := r.takeSlots(ctx, batch)
 		if err != nil {
 			return nil
 		}
+		receiveMax := count
+		if batch {
+			// One worker handles a whole batch of up to max_messages.
+			receiveMax = r.listener.MaxMessages
+		}
 
 		messages, err := r.queue.Receive(ctx, drivers.ReceiveRequest{
-			Max:               count,
+			Max:               receiveMax,
 			VisibilityTimeout: r.listener.VisibilityTimeout,
 			WaitTime:          ReceiveWaitTime,
 		})
-		r.giveSlots(count - len(messages))
+		if batch {
+			r.giveSlots(count - min(len(messages), 1))
+		} else {
+			r.giveSlots(count - len(messages))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -128,11 +139,16 @@ func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 		}
 
 		r.metrics.Received(r.listener.Name, len(messages))
-		for _, batch := range groupMessages(messages) {
-			// A group's messages run one after another on one worker.
-			r.giveSlots(len(batch) - 1)
+		if batch && len(messages) > 0 {
 			r.inFlight.Add(1)
-			go r.processBatch(ctx, plugins, batch)
+			go r.processVerdicts(ctx, plugins, messages)
+			continue
+		}
+		for _, group := range groupMessages(messages) {
+			// A group's messages run one after another on one worker.
+			r.giveSlots(len(group) - 1)
+			r.inFlight.Add(1)
+			go r.processBatch(ctx, plugins, group)
 		}
 	}
 	return nil
@@ -193,10 +209,10 @@ func groupMessages(messages []*drivers.Message) [][]*drivers.Message {
 	return batches
 }
 
-// takeSlots waits for one free worker and takes any others that are free,
-// up to max_messages, so one receive never asks for more messages than
-// can start at once.
-func (r *Runner) takeSlots(ctx context.Context) (int, error) {
+// takeSlots waits for one free worker and, unless the listener handles
+// batches, takes any others that are free, up to max_messages, so one
+// receive never asks for more messages than can start at once.
+func (r *Runner) takeSlots(ctx context.Context, batch bool) (int, error) {
 	select {
 	case <-r.slots:
 	case <-ctx.Done():
@@ -204,6 +220,9 @@ func (r *Runner) takeSlots(ctx context.Context) (int, error) {
 	}
 
 	count := 1
+	if batch {
+		return count, nil
+	}
 	for count < r.listener.MaxMessages {
 		select {
 		case <-r.slots:

@@ -70,6 +70,8 @@ type Instance struct {
 	// stderr keeps the last lines the plugin wrote to stderr, for crash
 	// reports.
 	stderr *lineTail
+	// batch is set when the listener handles messages in batches.
+	batch bool
 }
 
 // Start execs the plugin binary, checks the handshake, serves host to it
@@ -128,10 +130,17 @@ func (i *Instance) connect(ctx context.Context, host proto.HostServer) error {
 
 	startup := protobuf.Clone(i.spec.Startup).(*proto.StartupRequest)
 	startup.HostServiceId = listener.ServeHost(host)
-	if _, err := listener.Startup(ctx, startup); err != nil {
+	response, err := listener.Startup(ctx, startup)
+	if err != nil {
 		return fmt.Errorf("startup hook of plugin %s: %s", i.spec.Path, statusMessage(err))
 	}
+	i.batch = response.Batch
 	return nil
+}
+
+// Batch reports whether the listener handles messages in batches.
+func (i *Instance) Batch() bool {
+	return i.batch
 }
 
 // describeStartError turns go-plugin's start errors into ones that name

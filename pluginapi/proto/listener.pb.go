@@ -27,6 +27,55 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type Verdict_Action int32
+
+const (
+	Verdict_ACK         Verdict_Action = 0
+	Verdict_RETRY       Verdict_Action = 1
+	Verdict_DEAD_LETTER Verdict_Action = 2
+)
+
+// Enum value maps for Verdict_Action.
+var (
+	Verdict_Action_name = map[int32]string{
+		0: "ACK",
+		1: "RETRY",
+		2: "DEAD_LETTER",
+	}
+	Verdict_Action_value = map[string]int32{
+		"ACK":         0,
+		"RETRY":       1,
+		"DEAD_LETTER": 2,
+	}
+)
+
+func (x Verdict_Action) Enum() *Verdict_Action {
+	p := new(Verdict_Action)
+	*p = x
+	return p
+}
+
+func (x Verdict_Action) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Verdict_Action) Descriptor() protoreflect.EnumDescriptor {
+	return file_pluginapi_proto_listener_proto_enumTypes[0].Descriptor()
+}
+
+func (Verdict_Action) Type() protoreflect.EnumType {
+	return &file_pluginapi_proto_listener_proto_enumTypes[0]
+}
+
+func (x Verdict_Action) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Verdict_Action.Descriptor instead.
+func (Verdict_Action) EnumDescriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{14, 0}
+}
+
 type Empty struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -150,7 +199,9 @@ func (x *StartupRequest) GetWorkers() uint32 {
 }
 
 type StartupResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The listener handles messages in batches through HandleBatch.
+	Batch         bool `protobuf:"varint,1,opt,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -183,6 +234,13 @@ func (x *StartupResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use StartupResponse.ProtoReflect.Descriptor instead.
 func (*StartupResponse) Descriptor() ([]byte, []int) {
 	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StartupResponse) GetBatch() bool {
+	if x != nil {
+		return x.Batch
+	}
+	return false
 }
 
 type Attribute struct {
@@ -815,6 +873,201 @@ func (x *SendResponse) GetMessageId() string {
 	return ""
 }
 
+type HandleBatchRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Messages []*Message             `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	// Delivery ids, one per message, in the same order.
+	DeliveryIds []uint64 `protobuf:"varint,2,rep,packed,name=delivery_ids,json=deliveryIds,proto3" json:"delivery_ids,omitempty"`
+	// The batch's time limit in milliseconds; 0 means none.
+	TimeoutMs     int64 `protobuf:"varint,3,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandleBatchRequest) Reset() {
+	*x = HandleBatchRequest{}
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandleBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandleBatchRequest) ProtoMessage() {}
+
+func (x *HandleBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandleBatchRequest.ProtoReflect.Descriptor instead.
+func (*HandleBatchRequest) Descriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *HandleBatchRequest) GetMessages() []*Message {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *HandleBatchRequest) GetDeliveryIds() []uint64 {
+	if x != nil {
+		return x.DeliveryIds
+	}
+	return nil
+}
+
+func (x *HandleBatchRequest) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+type Verdict struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Action Verdict_Action         `protobuf:"varint,1,opt,name=action,proto3,enum=vega.plugin.v1.Verdict_Action" json:"action,omitempty"`
+	// For RETRY: how long the message stays invisible; 0 means the
+	// listener's backoff.
+	DelayMs int64 `protobuf:"varint,2,opt,name=delay_ms,json=delayMs,proto3" json:"delay_ms,omitempty"`
+	// Why the message failed, for RETRY and DEAD_LETTER.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verdict) Reset() {
+	*x = Verdict{}
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verdict) ProtoMessage() {}
+
+func (x *Verdict) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
+func (*Verdict) Descriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Verdict) GetAction() Verdict_Action {
+	if x != nil {
+		return x.Action
+	}
+	return Verdict_ACK
+}
+
+func (x *Verdict) GetDelayMs() int64 {
+	if x != nil {
+		return x.DelayMs
+	}
+	return 0
+}
+
+func (x *Verdict) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type HandleBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One verdict per message, in request order, when error is empty.
+	Verdicts []*Verdict `protobuf:"bytes,1,rep,name=verdicts,proto3" json:"verdicts,omitempty"`
+	// Set when the whole call failed: every message failed with it.
+	Error         string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Panicked      bool   `protobuf:"varint,3,opt,name=panicked,proto3" json:"panicked,omitempty"`
+	TimedOut      bool   `protobuf:"varint,4,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandleBatchResponse) Reset() {
+	*x = HandleBatchResponse{}
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandleBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandleBatchResponse) ProtoMessage() {}
+
+func (x *HandleBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandleBatchResponse.ProtoReflect.Descriptor instead.
+func (*HandleBatchResponse) Descriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *HandleBatchResponse) GetVerdicts() []*Verdict {
+	if x != nil {
+		return x.Verdicts
+	}
+	return nil
+}
+
+func (x *HandleBatchResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *HandleBatchResponse) GetPanicked() bool {
+	if x != nil {
+		return x.Panicked
+	}
+	return false
+}
+
+func (x *HandleBatchResponse) GetTimedOut() bool {
+	if x != nil {
+		return x.TimedOut
+	}
+	return false
+}
+
 var File_pluginapi_proto_listener_proto protoreflect.FileDescriptor
 
 const file_pluginapi_proto_listener_proto_rawDesc = "" +
@@ -828,8 +1081,9 @@ const file_pluginapi_proto_listener_proto_rawDesc = "" +
 	"configJson\x12\x19\n" +
 	"\bauto_ack\x18\x04 \x01(\bR\aautoAck\x12&\n" +
 	"\x0fhost_service_id\x18\x05 \x01(\rR\rhostServiceId\x12\x18\n" +
-	"\aworkers\x18\x06 \x01(\rR\aworkers\"\x11\n" +
-	"\x0fStartupResponse\"n\n" +
+	"\aworkers\x18\x06 \x01(\rR\aworkers\"'\n" +
+	"\x0fStartupResponse\x12\x14\n" +
+	"\x05batch\x18\x01 \x01(\bR\x05batch\"n\n" +
 	"\tAttribute\x12\x1b\n" +
 	"\tdata_type\x18\x01 \x01(\tR\bdataType\x12!\n" +
 	"\fstring_value\x18\x02 \x01(\tR\vstringValue\x12!\n" +
@@ -889,10 +1143,29 @@ const file_pluginapi_proto_listener_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x19.vega.plugin.v1.AttributeR\x05value:\x028\x01\"-\n" +
 	"\fSendResponse\x12\x1d\n" +
 	"\n" +
-	"message_id\x18\x01 \x01(\tR\tmessageId2\x9b\x02\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\"\x8b\x01\n" +
+	"\x12HandleBatchRequest\x123\n" +
+	"\bmessages\x18\x01 \x03(\v2\x17.vega.plugin.v1.MessageR\bmessages\x12!\n" +
+	"\fdelivery_ids\x18\x02 \x03(\x04R\vdeliveryIds\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x03 \x01(\x03R\ttimeoutMs\"\xa3\x01\n" +
+	"\aVerdict\x126\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x1e.vega.plugin.v1.Verdict.ActionR\x06action\x12\x19\n" +
+	"\bdelay_ms\x18\x02 \x01(\x03R\adelayMs\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"-\n" +
+	"\x06Action\x12\a\n" +
+	"\x03ACK\x10\x00\x12\t\n" +
+	"\x05RETRY\x10\x01\x12\x0f\n" +
+	"\vDEAD_LETTER\x10\x02\"\x99\x01\n" +
+	"\x13HandleBatchResponse\x123\n" +
+	"\bverdicts\x18\x01 \x03(\v2\x17.vega.plugin.v1.VerdictR\bverdicts\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x1a\n" +
+	"\bpanicked\x18\x03 \x01(\bR\bpanicked\x12\x1b\n" +
+	"\ttimed_out\x18\x04 \x01(\bR\btimedOut2\xf3\x02\n" +
 	"\bListener\x12J\n" +
 	"\aStartup\x12\x1e.vega.plugin.v1.StartupRequest\x1a\x1f.vega.plugin.v1.StartupResponse\x12G\n" +
-	"\x06Handle\x12\x1d.vega.plugin.v1.HandleRequest\x1a\x1e.vega.plugin.v1.HandleResponse\x12@\n" +
+	"\x06Handle\x12\x1d.vega.plugin.v1.HandleRequest\x1a\x1e.vega.plugin.v1.HandleResponse\x12V\n" +
+	"\vHandleBatch\x12\".vega.plugin.v1.HandleBatchRequest\x1a#.vega.plugin.v1.HandleBatchResponse\x12@\n" +
 	"\aOnError\x12\x1e.vega.plugin.v1.OnErrorRequest\x1a\x15.vega.plugin.v1.Empty\x128\n" +
 	"\bShutdown\x12\x15.vega.plugin.v1.Empty\x1a\x15.vega.plugin.v1.Empty2\x9a\x02\n" +
 	"\x04Host\x12;\n" +
@@ -913,54 +1186,64 @@ func file_pluginapi_proto_listener_proto_rawDescGZIP() []byte {
 	return file_pluginapi_proto_listener_proto_rawDescData
 }
 
-var file_pluginapi_proto_listener_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_pluginapi_proto_listener_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_pluginapi_proto_listener_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_pluginapi_proto_listener_proto_goTypes = []any{
-	(*Empty)(nil),                   // 0: vega.plugin.v1.Empty
-	(*StartupRequest)(nil),          // 1: vega.plugin.v1.StartupRequest
-	(*StartupResponse)(nil),         // 2: vega.plugin.v1.StartupResponse
-	(*Attribute)(nil),               // 3: vega.plugin.v1.Attribute
-	(*Message)(nil),                 // 4: vega.plugin.v1.Message
-	(*HandleRequest)(nil),           // 5: vega.plugin.v1.HandleRequest
-	(*HandleResponse)(nil),          // 6: vega.plugin.v1.HandleResponse
-	(*OnErrorRequest)(nil),          // 7: vega.plugin.v1.OnErrorRequest
-	(*SettleRequest)(nil),           // 8: vega.plugin.v1.SettleRequest
-	(*RejectRequest)(nil),           // 9: vega.plugin.v1.RejectRequest
-	(*ExtendVisibilityRequest)(nil), // 10: vega.plugin.v1.ExtendVisibilityRequest
-	(*SendRequest)(nil),             // 11: vega.plugin.v1.SendRequest
-	(*SendResponse)(nil),            // 12: vega.plugin.v1.SendResponse
-	nil,                             // 13: vega.plugin.v1.Message.AttributesEntry
-	nil,                             // 14: vega.plugin.v1.Message.UserAttributesEntry
-	nil,                             // 15: vega.plugin.v1.SendRequest.UserAttributesEntry
+	(Verdict_Action)(0),             // 0: vega.plugin.v1.Verdict.Action
+	(*Empty)(nil),                   // 1: vega.plugin.v1.Empty
+	(*StartupRequest)(nil),          // 2: vega.plugin.v1.StartupRequest
+	(*StartupResponse)(nil),         // 3: vega.plugin.v1.StartupResponse
+	(*Attribute)(nil),               // 4: vega.plugin.v1.Attribute
+	(*Message)(nil),                 // 5: vega.plugin.v1.Message
+	(*HandleRequest)(nil),           // 6: vega.plugin.v1.HandleRequest
+	(*HandleResponse)(nil),          // 7: vega.plugin.v1.HandleResponse
+	(*OnErrorRequest)(nil),          // 8: vega.plugin.v1.OnErrorRequest
+	(*SettleRequest)(nil),           // 9: vega.plugin.v1.SettleRequest
+	(*RejectRequest)(nil),           // 10: vega.plugin.v1.RejectRequest
+	(*ExtendVisibilityRequest)(nil), // 11: vega.plugin.v1.ExtendVisibilityRequest
+	(*SendRequest)(nil),             // 12: vega.plugin.v1.SendRequest
+	(*SendResponse)(nil),            // 13: vega.plugin.v1.SendResponse
+	(*HandleBatchRequest)(nil),      // 14: vega.plugin.v1.HandleBatchRequest
+	(*Verdict)(nil),                 // 15: vega.plugin.v1.Verdict
+	(*HandleBatchResponse)(nil),     // 16: vega.plugin.v1.HandleBatchResponse
+	nil,                             // 17: vega.plugin.v1.Message.AttributesEntry
+	nil,                             // 18: vega.plugin.v1.Message.UserAttributesEntry
+	nil,                             // 19: vega.plugin.v1.SendRequest.UserAttributesEntry
 }
 var file_pluginapi_proto_listener_proto_depIdxs = []int32{
-	13, // 0: vega.plugin.v1.Message.attributes:type_name -> vega.plugin.v1.Message.AttributesEntry
-	14, // 1: vega.plugin.v1.Message.user_attributes:type_name -> vega.plugin.v1.Message.UserAttributesEntry
-	4,  // 2: vega.plugin.v1.HandleRequest.message:type_name -> vega.plugin.v1.Message
-	4,  // 3: vega.plugin.v1.OnErrorRequest.message:type_name -> vega.plugin.v1.Message
-	15, // 4: vega.plugin.v1.SendRequest.user_attributes:type_name -> vega.plugin.v1.SendRequest.UserAttributesEntry
-	3,  // 5: vega.plugin.v1.Message.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
-	3,  // 6: vega.plugin.v1.SendRequest.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
-	1,  // 7: vega.plugin.v1.Listener.Startup:input_type -> vega.plugin.v1.StartupRequest
-	5,  // 8: vega.plugin.v1.Listener.Handle:input_type -> vega.plugin.v1.HandleRequest
-	7,  // 9: vega.plugin.v1.Listener.OnError:input_type -> vega.plugin.v1.OnErrorRequest
-	0,  // 10: vega.plugin.v1.Listener.Shutdown:input_type -> vega.plugin.v1.Empty
-	8,  // 11: vega.plugin.v1.Host.Ack:input_type -> vega.plugin.v1.SettleRequest
-	9,  // 12: vega.plugin.v1.Host.Reject:input_type -> vega.plugin.v1.RejectRequest
-	10, // 13: vega.plugin.v1.Host.ExtendVisibility:input_type -> vega.plugin.v1.ExtendVisibilityRequest
-	11, // 14: vega.plugin.v1.Host.Send:input_type -> vega.plugin.v1.SendRequest
-	2,  // 15: vega.plugin.v1.Listener.Startup:output_type -> vega.plugin.v1.StartupResponse
-	6,  // 16: vega.plugin.v1.Listener.Handle:output_type -> vega.plugin.v1.HandleResponse
-	0,  // 17: vega.plugin.v1.Listener.OnError:output_type -> vega.plugin.v1.Empty
-	0,  // 18: vega.plugin.v1.Listener.Shutdown:output_type -> vega.plugin.v1.Empty
-	0,  // 19: vega.plugin.v1.Host.Ack:output_type -> vega.plugin.v1.Empty
-	0,  // 20: vega.plugin.v1.Host.Reject:output_type -> vega.plugin.v1.Empty
-	0,  // 21: vega.plugin.v1.Host.ExtendVisibility:output_type -> vega.plugin.v1.Empty
-	12, // 22: vega.plugin.v1.Host.Send:output_type -> vega.plugin.v1.SendResponse
-	15, // [15:23] is the sub-list for method output_type
-	7,  // [7:15] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	17, // 0: vega.plugin.v1.Message.attributes:type_name -> vega.plugin.v1.Message.AttributesEntry
+	18, // 1: vega.plugin.v1.Message.user_attributes:type_name -> vega.plugin.v1.Message.UserAttributesEntry
+	5,  // 2: vega.plugin.v1.HandleRequest.message:type_name -> vega.plugin.v1.Message
+	5,  // 3: vega.plugin.v1.OnErrorRequest.message:type_name -> vega.plugin.v1.Message
+	19, // 4: vega.plugin.v1.SendRequest.user_attributes:type_name -> vega.plugin.v1.SendRequest.UserAttributesEntry
+	5,  // 5: vega.plugin.v1.HandleBatchRequest.messages:type_name -> vega.plugin.v1.Message
+	0,  // 6: vega.plugin.v1.Verdict.action:type_name -> vega.plugin.v1.Verdict.Action
+	15, // 7: vega.plugin.v1.HandleBatchResponse.verdicts:type_name -> vega.plugin.v1.Verdict
+	4,  // 8: vega.plugin.v1.Message.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
+	4,  // 9: vega.plugin.v1.SendRequest.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
+	2,  // 10: vega.plugin.v1.Listener.Startup:input_type -> vega.plugin.v1.StartupRequest
+	6,  // 11: vega.plugin.v1.Listener.Handle:input_type -> vega.plugin.v1.HandleRequest
+	14, // 12: vega.plugin.v1.Listener.HandleBatch:input_type -> vega.plugin.v1.HandleBatchRequest
+	8,  // 13: vega.plugin.v1.Listener.OnError:input_type -> vega.plugin.v1.OnErrorRequest
+	1,  // 14: vega.plugin.v1.Listener.Shutdown:input_type -> vega.plugin.v1.Empty
+	9,  // 15: vega.plugin.v1.Host.Ack:input_type -> vega.plugin.v1.SettleRequest
+	10, // 16: vega.plugin.v1.Host.Reject:input_type -> vega.plugin.v1.RejectRequest
+	11, // 17: vega.plugin.v1.Host.ExtendVisibility:input_type -> vega.plugin.v1.ExtendVisibilityRequest
+	12, // 18: vega.plugin.v1.Host.Send:input_type -> vega.plugin.v1.SendRequest
+	3,  // 19: vega.plugin.v1.Listener.Startup:output_type -> vega.plugin.v1.StartupResponse
+	7,  // 20: vega.plugin.v1.Listener.Handle:output_type -> vega.plugin.v1.HandleResponse
+	16, // 21: vega.plugin.v1.Listener.HandleBatch:output_type -> vega.plugin.v1.HandleBatchResponse
+	1,  // 22: vega.plugin.v1.Listener.OnError:output_type -> vega.plugin.v1.Empty
+	1,  // 23: vega.plugin.v1.Listener.Shutdown:output_type -> vega.plugin.v1.Empty
+	1,  // 24: vega.plugin.v1.Host.Ack:output_type -> vega.plugin.v1.Empty
+	1,  // 25: vega.plugin.v1.Host.Reject:output_type -> vega.plugin.v1.Empty
+	1,  // 26: vega.plugin.v1.Host.ExtendVisibility:output_type -> vega.plugin.v1.Empty
+	13, // 27: vega.plugin.v1.Host.Send:output_type -> vega.plugin.v1.SendResponse
+	19, // [19:28] is the sub-list for method output_type
+	10, // [10:19] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_pluginapi_proto_listener_proto_init() }
@@ -973,13 +1256,14 @@ func file_pluginapi_proto_listener_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pluginapi_proto_listener_proto_rawDesc), len(file_pluginapi_proto_listener_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   16,
+			NumEnums:      1,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
 		GoTypes:           file_pluginapi_proto_listener_proto_goTypes,
 		DependencyIndexes: file_pluginapi_proto_listener_proto_depIdxs,
+		EnumInfos:         file_pluginapi_proto_listener_proto_enumTypes,
 		MessageInfos:      file_pluginapi_proto_listener_proto_msgTypes,
 	}.Build()
 	File_pluginapi_proto_listener_proto = out.File

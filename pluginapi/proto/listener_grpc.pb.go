@@ -25,10 +25,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Listener_Startup_FullMethodName  = "/vega.plugin.v1.Listener/Startup"
-	Listener_Handle_FullMethodName   = "/vega.plugin.v1.Listener/Handle"
-	Listener_OnError_FullMethodName  = "/vega.plugin.v1.Listener/OnError"
-	Listener_Shutdown_FullMethodName = "/vega.plugin.v1.Listener/Shutdown"
+	Listener_Startup_FullMethodName     = "/vega.plugin.v1.Listener/Startup"
+	Listener_Handle_FullMethodName      = "/vega.plugin.v1.Listener/Handle"
+	Listener_HandleBatch_FullMethodName = "/vega.plugin.v1.Listener/HandleBatch"
+	Listener_OnError_FullMethodName     = "/vega.plugin.v1.Listener/OnError"
+	Listener_Shutdown_FullMethodName    = "/vega.plugin.v1.Listener/Shutdown"
 )
 
 // ListenerClient is the client API for Listener service.
@@ -40,6 +41,9 @@ type ListenerClient interface {
 	// Handle processes one message. Calls run concurrently, up to the
 	// listener's worker count.
 	Handle(ctx context.Context, in *HandleRequest, opts ...grpc.CallOption) (*HandleResponse, error)
+	// HandleBatch processes several messages in one call, for listeners
+	// that implement the batch interface (StartupResponse.batch).
+	HandleBatch(ctx context.Context, in *HandleBatchRequest, opts ...grpc.CallOption) (*HandleBatchResponse, error)
 	// OnError runs once for a message that is about to be dead-lettered.
 	OnError(ctx context.Context, in *OnErrorRequest, opts ...grpc.CallOption) (*Empty, error)
 	// Shutdown runs once before the host stops the plugin process.
@@ -68,6 +72,16 @@ func (c *listenerClient) Handle(ctx context.Context, in *HandleRequest, opts ...
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HandleResponse)
 	err := c.cc.Invoke(ctx, Listener_Handle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *listenerClient) HandleBatch(ctx context.Context, in *HandleBatchRequest, opts ...grpc.CallOption) (*HandleBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HandleBatchResponse)
+	err := c.cc.Invoke(ctx, Listener_HandleBatch_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +117,9 @@ type ListenerServer interface {
 	// Handle processes one message. Calls run concurrently, up to the
 	// listener's worker count.
 	Handle(context.Context, *HandleRequest) (*HandleResponse, error)
+	// HandleBatch processes several messages in one call, for listeners
+	// that implement the batch interface (StartupResponse.batch).
+	HandleBatch(context.Context, *HandleBatchRequest) (*HandleBatchResponse, error)
 	// OnError runs once for a message that is about to be dead-lettered.
 	OnError(context.Context, *OnErrorRequest) (*Empty, error)
 	// Shutdown runs once before the host stops the plugin process.
@@ -122,6 +139,9 @@ func (UnimplementedListenerServer) Startup(context.Context, *StartupRequest) (*S
 }
 func (UnimplementedListenerServer) Handle(context.Context, *HandleRequest) (*HandleResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Handle not implemented")
+}
+func (UnimplementedListenerServer) HandleBatch(context.Context, *HandleBatchRequest) (*HandleBatchResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method HandleBatch not implemented")
 }
 func (UnimplementedListenerServer) OnError(context.Context, *OnErrorRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method OnError not implemented")
@@ -186,6 +206,24 @@ func _Listener_Handle_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Listener_HandleBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HandleBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ListenerServer).HandleBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Listener_HandleBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ListenerServer).HandleBatch(ctx, req.(*HandleBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Listener_OnError_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(OnErrorRequest)
 	if err := dec(in); err != nil {
@@ -236,6 +274,10 @@ var Listener_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Handle",
 			Handler:    _Listener_Handle_Handler,
+		},
+		{
+			MethodName: "HandleBatch",
+			Handler:    _Listener_HandleBatch_Handler,
 		},
 		{
 			MethodName: "OnError",

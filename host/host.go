@@ -56,7 +56,7 @@ type listener struct {
 	supervisor *supervisor.Supervisor
 
 	mu  sync.Mutex
-	err error // why the listener stopped for good
+	err error // cause of a listener stop for good
 }
 
 // Option changes how New builds a Host.

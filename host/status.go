@@ -46,8 +46,8 @@ func (h *Host) Status(ctx context.Context) []metrics.ListenerStatus {
 	return statuses
 }
 
-// queueReachable asks drivers that can count a queue whether it answers;
-// other drivers count as reachable once the queue was opened.
+// queueReachable checks that a driver that can count a queue gets an
+// answer. Other drivers count as reachable once the queue was opened.
 func queueReachable(ctx context.Context, driver drivers.Driver, queue string) bool {
 	depther, ok := driver.(drivers.Depther)
 	if !ok {

@@ -21,7 +21,7 @@ type BatchListener interface {
 	HandleBatch(ctx context.Context, msgs []*Message) []Verdict
 }
 
-// Action is what the host does with one message of a batch.
+// Action is the host's next step for one message of a batch.
 type Action int
 
 // Actions of a Verdict.

@@ -18,7 +18,7 @@
 //
 // Handle returning nil means the message was handled. An error is retried
 // with backoff when the listener sets retry_on_error, unless it is wrapped
-// with Permanent; after the last attempt the host calls the OnError hook and
+// with Permanent. After the last attempt the host calls the OnError hook and
 // moves the message to the dead-letter queue with the error as the reason.
 //
 // Optional hooks are separate interfaces: Starter (runs once before the

@@ -9,7 +9,7 @@ import (
 
 // killProcessGroup kills the plugin and every process it started. The
 // host starts each plugin as the leader of its own process group, so the
-// group holds exactly the plugin's processes; a plugin started any other
+// group contains exactly the plugin's processes. A plugin started any other
 // way only exits.
 func killProcessGroup() {
 	pid := os.Getpid()

@@ -66,9 +66,9 @@ func exitWithParent(parent int) {
 }
 
 // exitOnTerminate stops the plugin and the processes it started on
-// SIGTERM. On Linux the host asks the kernel to send SIGTERM to the plugin
-// when the host dies, even by SIGKILL; the host stops plugins gracefully
-// through go-plugin otherwise.
+// SIGTERM. On Linux the host has the kernel send SIGTERM to the plugin when
+// the host dies, even by SIGKILL. Otherwise the host stops plugins
+// gracefully through go-plugin.
 func exitOnTerminate() {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM)

@@ -30,7 +30,7 @@ func listCommand(args []string, stdout, stderr io.Writer) error {
 	return table.Flush()
 }
 
-// binaryState says whether the plugin binary at path can be run.
+// binaryState describes whether the plugin binary at path can be run.
 func binaryState(path string) string {
 	info, err := os.Stat(path)
 	switch {

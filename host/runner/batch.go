@@ -79,7 +79,7 @@ func (r *Runner) processVerdicts(pollCtx context.Context, plugins Plugins, messa
 	}
 }
 
-// applyVerdict settles one message of a batch as its verdict says.
+// applyVerdict settles one message of a batch by its verdict.
 func (r *Runner) applyVerdict(d *delivery, verdict *proto.Verdict) {
 	switch verdict.Action {
 	case proto.Verdict_ACK:
@@ -93,8 +93,8 @@ func (r *Runner) applyVerdict(d *delivery, verdict *proto.Verdict) {
 	}
 }
 
-// ack deletes the message. Batch verdicts use it whatever auto_ack says,
-// since a batch listener settles each message through its verdict.
+// ack deletes the message. Batch verdicts use it regardless of auto_ack,
+// because a batch listener settles each message through its verdict.
 func (r *Runner) ack(d *delivery) {
 	if !d.claim() {
 		return

@@ -13,7 +13,7 @@ const maxCrashRecords = 100_000
 // crashed, so a message that keeps killing its plugin is dead-lettered
 // instead of crashing it forever.
 //
-// NOTE: the log lives in the host's memory. A host restart forgets it, and
+// NOTE: the log lives in the host's memory. A host restart clears it, and
 // hosts that share a queue each keep their own, so a poison message may
 // cause up to crash_limit crashes on every host.
 type crashLog struct {

@@ -30,7 +30,7 @@ const crashReleaseWait = 10 * time.Second
 const settleTimeout = 30 * time.Second
 
 // maxReasonBytes caps the failure reason stored with a dead-lettered
-// message; a panic's stack can be long, and the reason counts towards the
+// message. A panic's stack can be long, and the reason counts towards the
 // broker's message size limit.
 const maxReasonBytes = 4096
 
@@ -44,7 +44,7 @@ type delivery struct {
 	settled bool
 	// claimed is closed when the delivery is settled.
 	claimed chan struct{}
-	// outcome is how the message left the handler, once it is known.
+	// outcome is the settlement of the message, once it is known.
 	outcome metrics.Outcome
 }
 
@@ -312,7 +312,7 @@ func (r *Runner) deadLetterClaimed(d *delivery, reason string) {
 
 // release makes the message visible again at once, unless it was settled
 // already, and reports whether it did.
-func (r *Runner) release(d *delivery, why string) bool {
+func (r *Runner) release(d *delivery, cause string) bool {
 	if !d.claim() {
 		return false
 	}
@@ -321,7 +321,7 @@ func (r *Runner) release(d *delivery, why string) bool {
 	defer cancel()
 	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, 0); err != nil {
 		r.logger.Error("release failed, the message is delivered again after its visibility timeout",
-			"message_id", d.msg.ID, "why", why, "error", err)
+			"message_id", d.msg.ID, "cause", cause, "error", err)
 	}
 	d.setOutcome(metrics.OutcomeReleased)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeReleased)

@@ -210,8 +210,8 @@ func groupMessages(messages []*drivers.Message) [][]*drivers.Message {
 }
 
 // takeSlots waits for one free worker and, unless the listener handles
-// batches, takes any others that are free, up to max_messages, so one
-// receive never asks for more messages than can start at once.
+// batches, takes any others that are free, up to max_messages. One receive
+// then never requests more messages than can start at once.
 func (r *Runner) takeSlots(ctx context.Context, batch bool) (int, error) {
 	select {
 	case <-r.slots:

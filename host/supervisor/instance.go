@@ -143,8 +143,8 @@ func (i *Instance) Batch() bool {
 	return i.batch
 }
 
-// describeStartError turns go-plugin's start errors into ones that name
-// the binary and say what to do.
+// describeStartError rewrites go-plugin's start errors to name the binary
+// and the fix.
 func (i *Instance) describeStartError(err error) error {
 	text := err.Error()
 	lower := strings.ToLower(text)

@@ -6,7 +6,7 @@ import "syscall"
 
 // processAttributes puts the plugin in a process group of its own, so a
 // terminal's Ctrl-C reaches only the host and Kill reaches the plugin's own
-// children, and has the kernel send SIGTERM to the plugin when the host
+// children. It also has the kernel send SIGTERM to the plugin when the host
 // dies, even by SIGKILL.
 //
 // NOTE: Linux sends the parent-death signal when the thread that started

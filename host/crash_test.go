@@ -121,4 +121,3 @@ func TestStaleSocketFoldersRemoved(t *testing.T) {
 	_, err = os.Stat(live)
 	assert.NoError(t, err, "a folder with a live socket is kept")
 }
-

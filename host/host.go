@@ -8,23 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host/config"
 	"github.com/vega-host/vega-host/host/metrics"
-	"github.com/vega-host/vega-host/host/runner"
-	"github.com/vega-host/vega-host/host/supervisor"
-	"github.com/vega-host/vega-host/pluginapi/proto"
 )
-
-// pluginStopTimeout bounds the shutdown hook of each plugin at shutdown.
-const pluginStopTimeout = 10 * time.Second
 
 // ErrAllListenersFailed is returned by Run when no listener could run.
 var ErrAllListenersFailed = errors.New("every listener failed")
+
+// ErrNotRunning is returned by Reload when Run is not running.
+var ErrNotRunning = errors.New("the host is not running")
 
 // Host runs every listener of one configuration.
 type Host struct {
@@ -34,29 +30,25 @@ type Host struct {
 	drivers map[string]drivers.Driver
 	// injected holds the kinds of drivers given with WithDriver, which
 	// the host uses but does not close.
-	injected  map[string]bool
-	listeners []*listener
+	injected map[string]bool
 
 	// socketDir holds the folders of the plugins' Unix sockets.
 	socketDir string
+	metrics   *metrics.Metrics
 
-	metrics *metrics.Metrics
+	// reloads carries Reload requests to Run; failed carries the names of
+	// listeners whose plugin failed for good.
+	reloads chan reloadRequest
+	failed  chan string
+	// retiring counts listeners that a reload replaced or removed and that
+	// are still finishing their messages.
+	retiring sync.WaitGroup
+
+	mu        sync.Mutex
+	listeners []*listener
 	// startFailures holds the status of listeners that could not start,
 	// for the health endpoint.
 	startFailures []metrics.ListenerStatus
-	mu            sync.Mutex
-}
-
-// listener is the runtime of one listener block.
-type listener struct {
-	cfg        config.Listener
-	logger     hclog.Logger
-	driver     drivers.Driver
-	runner     *runner.Runner
-	supervisor *supervisor.Supervisor
-
-	mu  sync.Mutex
-	err error // cause of a listener stop for good
 }
 
 // Option changes how New builds a Host.
@@ -80,6 +72,8 @@ func New(cfg *config.Config, logger hclog.Logger, options ...Option) *Host {
 		drivers:  make(map[string]drivers.Driver),
 		injected: make(map[string]bool),
 		metrics:  metrics.New(),
+		reloads:  make(chan reloadRequest),
+		failed:   make(chan string, 64),
 	}
 	for _, option := range options {
 		option(h)
@@ -111,46 +105,19 @@ func (h *Host) Run(ctx context.Context, hardStop <-chan struct{}) error {
 	}
 	defer h.stopMetricsServer(server)
 
-	// Plugins must outlive polling so that running handlers can finish, so
-	// supervisors get their own context, ended after the drain.
-	supervisorCtx, stopSupervisors := context.WithCancel(context.Background())
-	defer stopSupervisors()
-
-	var supervisors, runners sync.WaitGroup
-	failed := make(chan struct{}, len(h.cfg.Listeners))
-	for _, listenerCfg := range h.cfg.Listeners {
-		h.metrics.InitListener(listenerCfg.Name)
-		l, err := h.startListener(ctx, listenerCfg)
-		if err != nil {
-			h.logger.Error("listener failed to start", "listener", listenerCfg.Name, "error", err)
-			h.recordStartFailure(listenerCfg, err)
-			failed <- struct{}{}
-			continue
+	for _, cfg := range h.cfg.Listeners {
+		if l := h.addListener(ctx, cfg); l != nil {
+			h.mu.Lock()
+			h.listeners = append(h.listeners, l)
+			h.mu.Unlock()
 		}
-		h.mu.Lock()
-		h.listeners = append(h.listeners, l)
-		h.mu.Unlock()
-
-		supervisors.Go(func() { _ = l.supervisor.Run(supervisorCtx) })
-		runners.Go(func() {
-			if err := l.runner.Run(ctx, l.supervisor); err != nil {
-				l.setErr(err)
-				l.logger.Error("listener stopped", "error", err)
-				failed <- struct{}{}
-			}
-		})
 	}
-	h.logger.Info("host running, starting plugins", "listeners", len(h.listeners), "config", h.cfg.File)
+	h.logger.Info("host running, starting plugins", "listeners", len(h.cfg.Listeners), "config", h.cfg.File)
 
-	allFailed := h.waitForStop(ctx, failed)
+	allFailed := h.serve(ctx)
 
 	h.logger.Info("shutting down", "shutdown_timeout", h.cfg.Host.ShutdownTimeout.String())
-	runners.Wait()
-	h.drain(hardStop)
-
-	stopSupervisors()
-	supervisors.Wait()
-	h.stopPlugins()
+	h.shutdown(hardStop)
 	h.logger.Info("host stopped")
 
 	if allFailed {
@@ -159,70 +126,53 @@ func (h *Host) Run(ctx context.Context, hardStop <-chan struct{}) error {
 	return nil
 }
 
-// waitForStop blocks until ctx ends or every listener has failed, and
-// reports the latter.
-func (h *Host) waitForStop(ctx context.Context, failed <-chan struct{}) bool {
-	count := 0
+// serve handles reloads and listener failures until ctx ends or every
+// listener has failed, and reports the latter.
+func (h *Host) serve(ctx context.Context) bool {
 	for {
-		if count == len(h.cfg.Listeners) {
+		if h.allFailed() {
 			return true
 		}
 		select {
 		case <-ctx.Done():
 			return false
-		case <-failed:
-			count++
+		case request := <-h.reloads:
+			request.done <- h.applyReload(ctx, request.cfg)
+		case <-h.failed:
 		}
 	}
 }
 
-// startListener opens the listener's queue and builds its runner and
-// supervisor.
-func (h *Host) startListener(ctx context.Context, cfg config.Listener) (*listener, error) {
-	driver, ok := h.drivers[cfg.Driver]
-	if !ok {
-		return nil, fmt.Errorf("listener %q uses driver %q, which is not configured", cfg.Name, cfg.Driver)
-	}
-	queue, err := driver.Open(ctx, cfg.Queue, drivers.OpenOptions{DeadLetterQueue: cfg.DeadLetterQueue})
-	if err != nil {
-		return nil, fmt.Errorf("open queue %q of listener %q: %w", cfg.Queue, cfg.Name, err)
-	}
+// allFailed reports whether no configured listener can run.
+func (h *Host) allFailed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 
-	if depther, ok := driver.(drivers.Depther); ok {
-		h.metrics.WatchQueueDepth(cfg.Name, cfg.Queue, func(ctx context.Context) (int, int, error) {
-			return depther.Depth(ctx, cfg.Queue)
-		})
+	for _, l := range h.listeners {
+		if l.runErr() == nil {
+			return false
+		}
 	}
-
-	logger := h.logger.With("listener", cfg.Name)
-	r := runner.New(cfg, queue, driver, logger, h.metrics)
-	spec := supervisor.Spec{
-		Listener: cfg.Name,
-		Path:     cfg.Plugin,
-		Env:          cfg.Env,
-		LogLevel:     h.cfg.Host.LogLevel,
-		SocketDir:    h.socketDir,
-		RestartLimit: cfg.RestartLimit,
-		Metrics:      h.metrics,
-		Startup: &proto.StartupRequest{
-			Listener:   cfg.Name,
-			Queue:      cfg.Queue,
-			ConfigJson: cfg.Config,
-			AutoAck:    cfg.AutoAck,
-			Workers:    uint32(cfg.Workers),
-		},
-	}
-	return &listener{
-		cfg:        cfg,
-		logger:     logger,
-		driver:     driver,
-		runner:     r,
-		supervisor: supervisor.New(spec, r, logger, r.ReleaseInstance),
-	}, nil
+	return len(h.listeners)+len(h.startFailures) > 0
 }
 
-// drain gives running handlers the shutdown timeout, cut short by hardStop.
-func (h *Host) drain(hardStop <-chan struct{}) {
+// addListener builds and starts one listener. A listener that cannot
+// start is logged and recorded for the health endpoint, and nil returned.
+func (h *Host) addListener(ctx context.Context, cfg config.Listener) *listener {
+	h.metrics.InitListener(cfg.Name)
+	l, err := h.newListener(ctx, cfg)
+	if err != nil {
+		h.logger.Error("listener failed to start", "listener", cfg.Name, "error", err)
+		h.recordStartFailure(cfg, err)
+		return nil
+	}
+	l.start(h.failed)
+	return l
+}
+
+// shutdown stops every listener: polling ends, handlers get the shutdown
+// timeout (cut short by hardStop), then plugins stop.
+func (h *Host) shutdown(hardStop <-chan struct{}) {
 	ctx, cancel := context.WithTimeoutCause(context.Background(), h.cfg.Host.ShutdownTimeout,
 		fmt.Errorf("shutdown timeout of %s passed", h.cfg.Host.ShutdownTimeout))
 	defer cancel()
@@ -235,32 +185,14 @@ func (h *Host) drain(hardStop <-chan struct{}) {
 		}
 	}()
 
+	h.mu.Lock()
+	listeners := append([]*listener(nil), h.listeners...)
+	h.mu.Unlock()
+
 	var wg sync.WaitGroup
-	for _, l := range h.listeners {
-		wg.Go(func() {
-			if err := l.runner.Drain(ctx); err != nil {
-				l.logger.Warn("handlers did not finish in time, their messages were released", "error", err)
-			}
-		})
+	for _, l := range listeners {
+		wg.Go(func() { l.stop(ctx) })
 	}
 	wg.Wait()
-}
-
-// stopPlugins runs every plugin's shutdown hook and stops its process.
-func (h *Host) stopPlugins() {
-	var wg sync.WaitGroup
-	for _, l := range h.listeners {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), pluginStopTimeout)
-			defer cancel()
-			l.supervisor.Stop(ctx)
-		})
-	}
-	wg.Wait()
-}
-
-func (l *listener) setErr(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.err = err
+	h.retiring.Wait()
 }

@@ -31,6 +31,7 @@ type event struct {
 	Error        string   `json:"error"`
 	Env          []string `json:"env"`
 	Config       string   `json:"config"`
+	Version      string   `json:"version"`
 }
 
 // bundle holds a running host and what a test inspects around it.

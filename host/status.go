@@ -93,9 +93,3 @@ func (h *Host) stopMetricsServer(server *metrics.Server) {
 		h.logger.Warn("stop metrics server failed", "error", err)
 	}
 }
-
-func (l *listener) runErr() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err
-}

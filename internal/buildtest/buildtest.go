@@ -54,6 +54,19 @@ func Binary(t testing.TB, pkg string) string {
 	return target
 }
 
+// BinaryAt builds the main package at pkg into path with extra go build
+// flags, such as "-ldflags=-X main.version=v2", every time it is called.
+func BinaryAt(t testing.TB, pkg, path string, flags ...string) {
+	t.Helper()
+
+	args := append([]string{"build", "-o", path}, flags...)
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Dir = ModuleRoot(t)
+	if output, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, output)
+	}
+}
+
 // ModuleRoot returns the folder of the go.mod above the working directory.
 func ModuleRoot(t testing.TB) string {
 	t.Helper()

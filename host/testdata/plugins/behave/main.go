@@ -22,6 +22,10 @@ import (
 	"github.com/vega-host/vega-host/pluginapi"
 )
 
+// version is set at build time with -ldflags "-X main.version=...", so
+// tests can tell two builds apart.
+var version = "v1"
+
 type command struct {
 	Action    string `json:"action"`
 	Ms        int    `json:"ms"`
@@ -39,6 +43,7 @@ type event struct {
 	Env          []string `json:"env,omitempty"`
 	Config       string   `json:"config,omitempty"`
 	ChildPid     int      `json:"child_pid,omitempty"`
+	Version      string   `json:"version"`
 }
 
 type listener struct {
@@ -165,6 +170,7 @@ func with(e event, name string) event {
 
 func (l *listener) write(e event) {
 	e.Pid = os.Getpid()
+	e.Version = version
 	line, _ := json.Marshal(e)
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -155,3 +155,17 @@ type Depther interface {
 	// many are in flight (received and not yet acked, or delayed).
 	Depth(ctx context.Context, queue string) (visible, inFlight int, err error)
 }
+
+// BatchAcker is implemented by queues that can ack several received
+// messages in one call, with fewer round trips or transactions than one
+// Ack per message. Callers that hold several receipts at once, such as a
+// listener that handled a batch, prefer it over Ack when the queue has it.
+type BatchAcker interface {
+	// AckBatch deletes the received messages that receipts identify. It
+	// returns one error per receipt, in the same order: nil when the
+	// message was deleted, an error wrapping ErrInvalidReceipt when the
+	// receipt is unknown or no longer current, or the error that stopped
+	// the delete. Every entry wraps ErrClosed after Close. It may block
+	// like Ack and is safe for concurrent use.
+	AckBatch(ctx context.Context, receipts []string) []error
+}

@@ -93,31 +93,35 @@ func TestRestartLimitMarksListenerFailed(t *testing.T) {
 	assert.Contains(t, logs.String(), "behave: asked to fail at startup", "the log says why the start failed")
 }
 
-func TestStaleSocketFoldersRemoved(t *testing.T) {
+func TestStaleSocketsRemoved(t *testing.T) {
 	base := filepath.Join(os.TempDir(), "vega-host-"+strconv.Itoa(os.Getuid()))
 	require.NoError(t, os.MkdirAll(base, 0o700))
 
-	stale, err := os.MkdirTemp(base, "plugin-dir")
-	require.NoError(t, err)
-	deadSocket := filepath.Join(stale, "plugin123")
-	listener, err := net.Listen("unix", deadSocket)
+	stale := filepath.Join(base, "plugin-stale-"+strconv.Itoa(os.Getpid()))
+	listener, err := net.Listen("unix", stale)
 	require.NoError(t, err)
 	listener.(*net.UnixListener).SetUnlinkOnClose(false)
 	require.NoError(t, listener.Close())
 
-	live, err := os.MkdirTemp(base, "plugin-dir")
-	require.NoError(t, err)
-	liveListener, err := net.Listen("unix", filepath.Join(live, "plugin456"))
+	live := filepath.Join(base, "plugin-live-"+strconv.Itoa(os.Getpid()))
+	liveListener, err := net.Listen("unix", live)
 	require.NoError(t, err)
 	defer liveListener.Close()
-	defer os.RemoveAll(live)
 
-	startHost(t)
+	b := startHost(t)
+	b.send(t, `{"action": "ok", "key": "k"}`)
+	require.Eventually(t, func() bool { return b.count(t, "handled", "k") == 1 }, within, tick)
 
-	require.Eventually(t, func() bool {
-		_, err := os.Stat(stale)
-		return os.IsNotExist(err)
-	}, within, tick, "a folder whose socket accepts no connection is removed at start")
+	_, err = os.Stat(stale)
+	assert.True(t, os.IsNotExist(err), "a socket that accepts no connection is removed at start")
 	_, err = os.Stat(live)
-	assert.NoError(t, err, "a folder with a live socket is kept")
+	assert.NoError(t, err, "a live socket is kept")
+
+	entries, err := os.ReadDir(base)
+	require.NoError(t, err)
+	found := false
+	for _, entry := range entries {
+		found = found || (entry.Type()&os.ModeSocket != 0 && entry.Name() != filepath.Base(live))
+	}
+	assert.True(t, found, "the running plugin's socket is in the host's socket folder")
 }

@@ -1,17 +1,27 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/drivers/memory"
 	"github.com/vega-host/vega-host/drivers/sqlite"
+	"github.com/vega-host/vega-host/drivers/sqs"
 	"github.com/vega-host/vega-host/host/config"
 )
 
-// OpenDriver connects to the backend a driver block describes.
+// OpenDriver connects to the backend a driver block describes. Drivers
+// that log, such as sqs, log nothing when opened this way.
 func OpenDriver(cfg config.Driver) (drivers.Driver, error) {
+	return openDriver(cfg, hclog.NewNullLogger())
+}
+
+// openDriver is OpenDriver with the logger that drivers log to.
+func openDriver(cfg config.Driver, logger hclog.Logger) (drivers.Driver, error) {
 	switch cfg.Kind {
 	case "memory":
 		return memory.New(), nil
@@ -21,8 +31,26 @@ func OpenDriver(cfg config.Driver) (drivers.Driver, error) {
 			return nil, fmt.Errorf("open sqlite database %s: %w", cfg.Path, err)
 		}
 		return driver, nil
+	case config.DriverSQS:
+		return openSQSDriver(cfg, logger.With("driver", cfg.Kind))
 	}
-	return nil, fmt.Errorf("driver %q is not supported by this host; use sqlite or memory", cfg.Kind)
+	return nil, fmt.Errorf("driver %q is not supported by this host; use sqlite, memory or sqs", cfg.Kind)
+}
+
+// openSQSDriver decodes a driver "sqs" block and creates the driver, which
+// sends no request until a queue is opened.
+func openSQSDriver(cfg config.Driver, logger hclog.Logger) (drivers.Driver, error) {
+	sqsCfg, diags := DecodeSQSConfig(cfg)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("invalid driver %q block:\n%w", cfg.Kind, diagnosticsError{diags: diags})
+	}
+	sqsCfg.Logger = logger
+
+	driver, err := sqs.New(context.Background(), sqsCfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqs driver: %w", err)
+	}
+	return driver, nil
 }
 
 // openDrivers opens every driver block of the configuration.
@@ -31,7 +59,7 @@ func (h *Host) openDrivers() error {
 		if h.injected[cfg.Kind] {
 			continue
 		}
-		driver, err := OpenDriver(cfg)
+		driver, err := openDriver(cfg, h.logger)
 		if err != nil {
 			h.closeDrivers()
 			return err

@@ -2,17 +2,14 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"reflect"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/vega-host/vega-host/host/config"
+	"github.com/vega-host/vega-host/host/supervisor"
 )
 
 // swapStartTimeout bounds the start of a replacement plugin during a
@@ -28,7 +25,7 @@ type reloadRequest struct {
 // Reload applies cfg to the running host and returns when it is applied.
 // Unchanged listeners keep running untouched. A changed listener (other
 // settings, or a new plugin binary on disk) gets a new plugin, which must
-// pass its handshake and startup hook before it takes new messages; the
+// pass its handshake and startup hook before it takes new messages. The
 // old one then finishes its messages in flight and stops. Removed
 // listeners drain and stop; added ones start. Changes to the host and
 // driver blocks need a restart and are logged as such.
@@ -56,7 +53,7 @@ func (h *Host) applyReload(ctx context.Context, cfg *config.Config) error {
 	h.mu.Unlock()
 
 	var next, retired []*listener
-	added, swapped, kept := 0, 0, 0
+	added, swapped, unchanged := 0, 0, 0
 	for _, listenerCfg := range cfg.Listeners {
 		old, exists := current[listenerCfg.Name]
 		delete(current, listenerCfg.Name)
@@ -64,7 +61,7 @@ func (h *Host) applyReload(ctx context.Context, cfg *config.Config) error {
 		switch {
 		case exists && !h.changed(old, listenerCfg):
 			next = append(next, old)
-			kept++
+			unchanged++
 
 		case exists:
 			replacement, err := h.startReplacement(ctx, listenerCfg)
@@ -98,7 +95,7 @@ func (h *Host) applyReload(ctx context.Context, cfg *config.Config) error {
 	for _, l := range retired {
 		h.retire(l)
 	}
-	h.logger.Info("config reloaded", "kept", kept, "swapped", swapped, "added", added, "removed", len(retired)-swapped)
+	h.logger.Info("config reloaded", "kept", unchanged, "swapped", swapped, "added", added, "removed", len(retired)-swapped)
 	return nil
 }
 
@@ -141,7 +138,7 @@ func (h *Host) changed(l *listener, cfg config.Listener) bool {
 	if !reflect.DeepEqual(previous, cfg) {
 		return true
 	}
-	return fileHash(cfg.Plugin) != l.binaryHash
+	return binaryHash(cfg.Plugin) != l.binaryHash
 }
 
 // warnUnappliedChanges logs changes that a reload cannot apply.
@@ -165,18 +162,12 @@ func (h *Host) warnUnappliedChanges(cfg *config.Config) {
 	}
 }
 
-// fileHash returns the hex SHA-256 of the file at path, or "" when it
-// cannot be read.
-func fileHash(path string) string {
-	file, err := os.Open(path)
+// binaryHash returns the hex SHA-256 of the plugin binary at path, or ""
+// when it cannot be read.
+func binaryHash(path string) string {
+	hash, err := supervisor.FileSHA256(path)
 	if err != nil {
 		return ""
 	}
-	defer file.Close()
-
-	hash := sha256.New()
-	if _, err := io.Copy(hash, file); err != nil {
-		return ""
-	}
-	return hex.EncodeToString(hash.Sum(nil))
+	return hash
 }

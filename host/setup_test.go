@@ -50,13 +50,13 @@ type listenerOption func(*config.Listener)
 
 // startHost runs a host with one listener of the behave plugin on a memory
 // queue and stops it when the test ends.
-func startHost(t *testing.T, options ...listenerOption) *bundle {
+func startHost(t testing.TB, options ...listenerOption) *bundle {
 	t.Helper()
 	return startHostWith(t, func(*config.Host) {}, options...)
 }
 
 // startHostWith is startHost with a change to the host block.
-func startHostWith(t *testing.T, hostOption func(*config.Host), options ...listenerOption) *bundle {
+func startHostWith(t testing.TB, hostOption func(*config.Host), options ...listenerOption) *bundle {
 	t.Helper()
 
 	record := filepath.Join(t.TempDir(), "events.jsonl")
@@ -112,7 +112,7 @@ func startHostWith(t *testing.T, hostOption func(*config.Host), options ...liste
 }
 
 // stop ends the host and waits for Run to return.
-func (b *bundle) stop(t *testing.T) error {
+func (b *bundle) stop(t testing.TB) error {
 	t.Helper()
 	b.cancel()
 	select {
@@ -126,7 +126,7 @@ func (b *bundle) stop(t *testing.T) error {
 }
 
 // send enqueues a JSON body on the listener's queue.
-func (b *bundle) send(t *testing.T, body string) string {
+func (b *bundle) send(t testing.TB, body string) string {
 	t.Helper()
 	id, err := b.driver.Send(context.Background(), b.queue, drivers.OutgoingMessage{Body: []byte(body)})
 	require.NoError(t, err)
@@ -134,7 +134,7 @@ func (b *bundle) send(t *testing.T, body string) string {
 }
 
 // events returns what the plugin recorded so far.
-func (b *bundle) events(t *testing.T) []event {
+func (b *bundle) events(t testing.TB) []event {
 	t.Helper()
 	data, err := os.ReadFile(b.record)
 	if os.IsNotExist(err) {
@@ -155,7 +155,7 @@ func (b *bundle) events(t *testing.T) []event {
 
 // count returns how many recorded events have the name and, when key is
 // not empty, the key.
-func (b *bundle) count(t *testing.T, name, key string) int {
+func (b *bundle) count(t testing.TB, name, key string) int {
 	t.Helper()
 	n := 0
 	for _, e := range b.events(t) {
@@ -167,7 +167,7 @@ func (b *bundle) count(t *testing.T, name, key string) int {
 }
 
 // depth returns the visible and in-flight counts of a queue.
-func (b *bundle) depth(t *testing.T, queue string) (int, int) {
+func (b *bundle) depth(t testing.TB, queue string) (int, int) {
 	t.Helper()
 	visible, inFlight, err := b.driver.Depth(context.Background(), queue)
 	require.NoError(t, err)
@@ -176,7 +176,7 @@ func (b *bundle) depth(t *testing.T, queue string) (int, int) {
 
 // receiveAll drains up to ten visible messages of queue, for inspecting a
 // dead-letter queue.
-func (b *bundle) receiveAll(t *testing.T, queue string) []*drivers.Message {
+func (b *bundle) receiveAll(t testing.TB, queue string) []*drivers.Message {
 	t.Helper()
 	q, err := b.driver.Open(context.Background(), queue, drivers.OpenOptions{})
 	require.NoError(t, err)

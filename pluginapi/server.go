@@ -30,6 +30,7 @@ type listenerServer struct {
 	conn    *grpc.ClientConn
 	autoAck bool
 	name    string
+	workers int
 }
 
 // Startup connects back to the host service and runs the Starter hook.
@@ -44,6 +45,7 @@ func (s *listenerServer) Startup(ctx context.Context, req *proto.StartupRequest)
 	s.host = proto.NewHostClient(conn)
 	s.autoAck = req.AutoAck
 	s.name = req.Listener
+	s.workers = int(req.Workers)
 	s.mu.Unlock()
 
 	_, batch := s.listener.(BatchListener)

@@ -81,7 +81,7 @@ func TestListShowsListeners(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(output), "\n")
 	require.Len(t, lines, 3, "a header and one line per listener")
 	assert.Regexp(t, `^LISTENER\s+QUEUE\s+WORKERS\s+DRIVER\s+PLUGIN\s+BINARY`, lines[0])
-	assert.Regexp(t, `^jobs\s+jobs\s+3\s+sqlite\s+\S+/behave\s+ok$`, lines[1])
+	assert.Regexp(t, `^jobs\s+jobs\s+3\s+sqlite\s+\S+/behave\s+ok\s+[0-9a-f]{12}$`, lines[1])
 	assert.Regexp(t, `^missing\s+other\s+1\s+sqlite`, lines[2])
 }
 
@@ -103,6 +103,8 @@ func TestSendRejectsBadInput(t *testing.T) {
 		{name: "two values", args: []string{"-queue", "jobs", "{} {}"}, code: 1, want: "more than one JSON value"},
 		{name: "bad stdin line", stdin: "{}\nnope\n", args: []string{"-queue", "jobs", "-"}, code: 1, want: "line 2:"},
 		{name: "unknown driver", args: []string{"-queue", "jobs", "-driver", "sqs", "{}"}, code: 1, want: `driver "sqs" has no driver block`},
+		{name: "dedup id with stdin", stdin: "{}\n", args: []string{"-queue", "jobs", "-dedup-id", "x", "-"}, code: 2, want: "-dedup-id names one message"},
+		{name: "group id on sqlite", args: []string{"-queue", "jobs", "-group-id", "g", "{}"}, code: 1, want: "group"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/vega-host/vega-host/host"
 	"github.com/vega-host/vega-host/host/config"
 	"github.com/vega-host/vega-host/pluginapi"
 )
@@ -31,6 +32,16 @@ func loadConfigWith(path string, options config.Options, stderr io.Writer) (*con
 	}
 
 	cfg, diags := config.LoadWithOptions(path, options)
+	if cfg != nil {
+		// Driver blocks with settings of their own are checked by their
+		// driver, so validate reports their problems with the rest.
+		for _, driver := range cfg.Drivers {
+			if driver.Kind == config.DriverSQS {
+				_, sqsDiags := host.DecodeSQSConfig(driver)
+				diags = append(diags, sqsDiags...)
+			}
+		}
+	}
 	if len(diags) > 0 {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags, nil))
 	}

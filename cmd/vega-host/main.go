@@ -37,6 +37,8 @@ func commands() []command {
 		{"validate", "check a config file and report every problem", validateCommand},
 		{"send", "enqueue messages on a queue", sendCommand},
 		{"status", "show the listeners of a running host", statusCommand},
+		{"reload", "make a running host re-read its config file", reloadCommand},
+		{"generate", "create a new listener package and its config block", generateCommand},
 		{"version", "print the version", versionCommand},
 	}
 }

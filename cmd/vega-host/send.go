@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host"
@@ -23,11 +22,13 @@ func sendCommand(args []string, stdout, stderr io.Writer) error {
 }
 
 func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
-	flags := newFlagSet("send", "send [-config FILE] -queue NAME [-driver KIND] [-delay DURATION] BODY\n\nEnqueues BODY, a JSON object, on the queue and prints its message id. With\nBODY '-', reads one JSON object a line from standard input and prints the\ncount at the end.", stderr)
+	flags := newFlagSet("send", "send [-config FILE] -queue NAME [-driver KIND] [-delay DURATION] [-group-id ID] [-dedup-id ID] BODY\n\nEnqueues BODY, a JSON object, on the queue and prints its message id. With\nBODY '-', reads one JSON object a line from standard input and prints the\ncount at the end.", stderr)
 	configPath := flags.String("config", defaultConfigFile, "config `file` that names the driver")
 	queue := flags.String("queue", "", "`name` of the queue to send to (required)")
 	driverKind := flags.String("driver", "", "`kind` of the driver block to use; default: the driver of the listener on the queue, else the first driver")
 	delay := flags.Duration("delay", 0, "keep the message invisible for this `duration` after sending, e.g. 30s")
+	groupID := flags.String("group-id", "", "message group `id`, required by FIFO queues; messages of one group are handled in order")
+	dedupID := flags.String("dedup-id", "", "deduplication `id` for a FIFO queue without content-based deduplication; one message only")
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
@@ -37,6 +38,10 @@ func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
 	if flags.NArg() != 1 {
 		return &exitError{code: exitUsage, message: fmt.Sprintf("expected one BODY argument (a JSON object, or - for standard input), got %d", flags.NArg())}
 	}
+	if *dedupID != "" && flags.Arg(0) == "-" {
+		return &exitError{code: exitUsage, message: "-dedup-id names one message, so it cannot be used with BODY -; enable content-based deduplication on the queue instead"}
+	}
+	template := drivers.OutgoingMessage{Delay: *delay, GroupID: *groupID, DeduplicationID: *dedupID}
 
 	// Sending needs no plugin, so missing binaries are no reason to fail.
 	cfg, err := loadConfigWith(*configPath, config.Options{SkipPluginCheck: true}, stderr)
@@ -62,7 +67,7 @@ func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	body := flags.Arg(0)
 	if body != "-" {
-		id, err := sendOne(ctx, driver, *queue, []byte(body), *delay)
+		id, err := sendOne(ctx, driver, *queue, []byte(body), template)
 		if err != nil {
 			return fmt.Errorf("%w; quote the body for the shell, e.g. '{\"to\": \"a@example.com\"}'", err)
 		}
@@ -70,14 +75,14 @@ func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 
-	count, err := sendLines(ctx, driver, *queue, stdin, *delay)
+	count, err := sendLines(ctx, driver, *queue, stdin, template)
 	fmt.Fprintf(stdout, "sent %d message(s) to queue %q\n", count, *queue)
 	return err
 }
 
 // sendLines sends each non-empty line of r as one message and returns how
 // many it sent. It stops at the first invalid line, naming its number.
-func sendLines(ctx context.Context, driver drivers.Driver, queue string, r io.Reader, delay time.Duration) (int, error) {
+func sendLines(ctx context.Context, driver drivers.Driver, queue string, r io.Reader, template drivers.OutgoingMessage) (int, error) {
 	scanner := bufio.NewScanner(r)
 	scanner.Buffer(make([]byte, 64*1024), maxLineBytes)
 
@@ -88,7 +93,7 @@ func sendLines(ctx context.Context, driver drivers.Driver, queue string, r io.Re
 		if len(body) == 0 {
 			continue
 		}
-		if _, err := sendOne(ctx, driver, queue, body, delay); err != nil {
+		if _, err := sendOne(ctx, driver, queue, body, template); err != nil {
 			return count, fmt.Errorf("line %d: %w", line, err)
 		}
 		count++
@@ -99,12 +104,15 @@ func sendLines(ctx context.Context, driver drivers.Driver, queue string, r io.Re
 	return count, nil
 }
 
-// sendOne checks that body is a JSON object and sends it.
-func sendOne(ctx context.Context, driver drivers.Driver, queue string, body []byte, delay time.Duration) (string, error) {
+// sendOne checks that body is a JSON object and sends it with the delay
+// and FIFO ids of template.
+func sendOne(ctx context.Context, driver drivers.Driver, queue string, body []byte, template drivers.OutgoingMessage) (string, error) {
 	if err := checkJSONObject(body); err != nil {
 		return "", err
 	}
-	id, err := driver.Send(ctx, queue, drivers.OutgoingMessage{Body: bytes.Clone(body), Delay: delay})
+	msg := template
+	msg.Body = bytes.Clone(body)
+	id, err := driver.Send(ctx, queue, msg)
 	if err != nil {
 		return "", fmt.Errorf("send to queue %q: %w", queue, err)
 	}

@@ -71,6 +71,10 @@ func (d *Driver) Send(_ context.Context, queueName string, msg drivers.OutgoingM
 		return "", fmt.Errorf("send to queue %q: delay %s is invalid, must be zero or positive", queueName, msg.Delay)
 	}
 
+	if msg.GroupID != "" || msg.DeduplicationID != "" {
+		return "", fmt.Errorf("send to queue %q: the memory driver has no FIFO queues, so it takes no group or deduplication id; use a FIFO queue on sqs for ordered groups", queueName)
+	}
+
 	state, err := d.queue(queueName)
 	if err != nil {
 		return "", fmt.Errorf("send to queue %q: %w", queueName, err)

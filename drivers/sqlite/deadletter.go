@@ -29,45 +29,47 @@ func (q *queue) DeadLetter(ctx context.Context, msg *drivers.Message, reason str
 		return fmt.Errorf("dead-letter message %q from queue %q to %q: %w", msg.ID, q.name, q.deadLetterQueue, err)
 	}
 
-	err = retryBusy(ctx, func() error {
-		return q.moveToDeadLetterQueue(ctx, id, token, reason)
+	var found bool
+	err = q.driver.writer.do(ctx, func(s *writeStatements) (bool, error) {
+		var err error
+		found, err = q.moveToDeadLetterQueue(s, id, token, reason)
+
+		return found, err
 	})
 	if err != nil {
 		return fmt.Errorf("dead-letter message %q from queue %q to %q: %w", id, q.name, q.deadLetterQueue, err)
 	}
 
-	q.driver.watcher.notify(q.deadLetterQueue)
+	if !found {
+		return fmt.Errorf("dead-letter message %q from queue %q to %q: receipt handle %q: %w", id, q.name, q.deadLetterQueue, msg.ReceiptHandle, drivers.ErrInvalidReceipt)
+	}
+
+	q.driver.watcher.notifyOne(q.deadLetterQueue)
 
 	return nil
 }
 
-// moveToDeadLetterQueue runs the transaction of DeadLetter. It reads the
-// stored attributes rather than the caller's copy, which a handler may have
-// changed.
-func (q *queue) moveToDeadLetterQueue(ctx context.Context, id, token, reason string) error {
-	tx, err := q.driver.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-
+// moveToDeadLetterQueue runs the statements of DeadLetter inside the
+// writer's open transaction and reports whether token is the message's
+// current receipt token. It reads the stored attributes rather than the
+// caller's copy, which a handler may have changed.
+func (q *queue) moveToDeadLetterQueue(s *writeStatements, id, token, reason string) (found bool, err error) {
 	var stored *string
-	err = tx.QueryRowContext(ctx,
-		`SELECT attributes FROM messages WHERE id = :id AND queue = :queue AND receipt = :receipt`,
+	err = s.storedAttributes.QueryRow(
 		sql.Named("id", id),
 		sql.Named("queue", q.name),
 		sql.Named("receipt", token),
 	).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("receipt handle %q: %w", formatReceipt(id, token), drivers.ErrInvalidReceipt)
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 
 	attributes, err := decodeAttributes(stored)
 	if err != nil {
-		return err
+		return false, err
 	}
 
 	if attributes == nil {
@@ -78,22 +80,18 @@ func (q *queue) moveToDeadLetterQueue(ctx context.Context, id, token, reason str
 
 	encoded, err := encodeAttributes(attributes)
 	if err != nil {
-		return err
+		return false, err
 	}
 
-	_, err = tx.ExecContext(ctx,
-		`UPDATE messages
-		SET queue = :target, attributes = :attributes, visible_at = :now,
-			receive_count = 0, receipt = NULL, first_received_at = NULL
-		WHERE id = :id`,
+	_, err = s.moveToDeadLetter.Exec(
 		sql.Named("target", q.deadLetterQueue),
 		sql.Named("attributes", encoded),
 		sql.Named("now", time.Now().UnixMilli()),
 		sql.Named("id", id),
 	)
 	if err != nil {
-		return err
+		return false, err
 	}
 
-	return tx.Commit()
+	return true, nil
 }

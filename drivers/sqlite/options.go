@@ -14,25 +14,28 @@ const (
 	// connection's lock on the database before it fails with SQLITE_BUSY.
 	DefaultBusyTimeout = 5 * time.Second
 
-	// DefaultPollInterval is how often the driver checks the database file
-	// for changes made by other processes while a Receive is waiting.
-	DefaultPollInterval = 3 * time.Millisecond
+	// DefaultPollInterval is how often the driver checks the database for
+	// changes made by other processes while a Receive is waiting, besides
+	// the checks that file notifications trigger.
+	DefaultPollInterval = 250 * time.Millisecond
 )
 
 // Option configures Open.
 type Option func(*config)
 
 type config struct {
-	busyTimeout  time.Duration
-	pollInterval time.Duration
-	logger       hclog.Logger
+	busyTimeout       time.Duration
+	pollInterval      time.Duration
+	fileNotifications bool
+	logger            hclog.Logger
 }
 
 func defaultConfig() config {
 	return config{
-		busyTimeout:  DefaultBusyTimeout,
-		pollInterval: DefaultPollInterval,
-		logger:       hclog.NewNullLogger(),
+		busyTimeout:       DefaultBusyTimeout,
+		pollInterval:      DefaultPollInterval,
+		fileNotifications: true,
+		logger:            hclog.NewNullLogger(),
 	}
 }
 
@@ -43,13 +46,24 @@ func WithBusyTimeout(timeout time.Duration) Option {
 	return func(c *config) { c.busyTimeout = timeout }
 }
 
-// WithPollInterval sets how often a waiting Receive checks for messages
-// that other processes sent or released. A shorter interval lowers the
-// latency of such messages and costs one small query per interval while any
-// Receive waits. Messages sent through the same Driver wake a waiting
+// WithPollInterval sets how often the driver checks for messages that other
+// processes sent or released while a Receive waits. With file
+// notifications, a write by another process triggers a check at once, and
+// the interval only bounds the wait when a notification does not arrive.
+// Without them, the interval is the latency of such messages. Each check is
+// one small query. Messages sent through the same Driver wake a waiting
 // Receive at once regardless. The default is DefaultPollInterval.
 func WithPollInterval(interval time.Duration) Option {
 	return func(c *config) { c.pollInterval = interval }
+}
+
+// WithFileNotifications sets whether the driver watches the database file
+// and its WAL for writes by other processes (inotify on Linux, through
+// fsnotify). Turn it off where the folder cannot be watched and set a
+// shorter poll interval instead. When the watch fails to start, the driver
+// logs a warning and polls. The default is on.
+func WithFileNotifications(enabled bool) Option {
+	return func(c *config) { c.fileNotifications = enabled }
 }
 
 // WithLogger sets the logger for errors that no call can return, such as a

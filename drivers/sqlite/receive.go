@@ -41,14 +41,14 @@ func (q *queue) Receive(ctx context.Context, req drivers.ReceiveRequest) ([]*dri
 }
 
 // wait claims messages as they become visible until deadline.
-func (q *queue) wait(ctx context.Context, req drivers.ReceiveRequest, deadline time.Time) ([]*drivers.Message, error) {
+func (q *queue) wait(ctx context.Context, req drivers.ReceiveRequest, deadline time.Time) (msgs []*drivers.Message, err error) {
 	// Subscribe before looking at the queue, so that no change after the
 	// look goes unnoticed.
 	sub, err := q.driver.watcher.subscribe(ctx, q.name)
 	if err != nil {
 		return nil, q.receiveError(ctx, err)
 	}
-	defer sub.cancel()
+	defer func() { sub.cancel(len(msgs) > 0) }()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -87,8 +87,8 @@ func (q *queue) wait(ctx context.Context, req drivers.ReceiveRequest, deadline t
 			return nil, ctx.Err()
 		case <-q.driver.done:
 			return nil, fmt.Errorf("receive from queue %q: %w", q.name, drivers.ErrClosed)
-		case <-sub.changed:
-			sub.renew()
+		case <-sub.wake:
+			sub.rearm()
 		case <-timer.C:
 		}
 	}
@@ -96,80 +96,99 @@ func (q *queue) wait(ctx context.Context, req drivers.ReceiveRequest, deadline t
 
 // claim hides up to req.Max visible messages and returns them.
 func (q *queue) claim(ctx context.Context, req drivers.ReceiveRequest) ([]*drivers.Message, error) {
-	var msgs []*drivers.Message
+	var claimed []claimedRow
 
-	err := retryBusy(ctx, func() error {
+	err := q.driver.writer.doStatement(ctx, func(s *writeStatements) (bool, error) {
 		now := time.Now().UnixMilli()
 
-		rows, err := q.driver.stmts.claim.QueryContext(ctx,
+		rows, err := s.claim.Query(
 			sql.Named("visible_at", now+req.VisibilityTimeout.Milliseconds()),
 			sql.Named("now", now),
 			sql.Named("queue", q.name),
 			sql.Named("max", req.Max),
 		)
 		if err != nil {
-			return err
+			return false, err
 		}
 
-		msgs, err = q.scanClaimed(rows, req.Max)
+		claimed, err = scanClaimed(rows, req.Max)
 
-		return err
+		return len(claimed) > 0, err
 	})
 	if err != nil {
 		return nil, q.receiveError(ctx, err)
 	}
 
-	return msgs, nil
+	return q.newMessages(claimed)
 }
 
-// scanClaimed reads the rows that claimSQL returns and closes them.
-//
-// SQLite commits the claim when the statement finishes, which reading past
-// the last row or closing the rows early does. An error from rows.Err means
-// that nothing was claimed. A row that fails to scan leaves the claimed
-// messages hidden until their visibility timeout lapses, as a lost response
-// from any queue would.
-func (q *queue) scanClaimed(rows *sql.Rows, maxMessages int) ([]*drivers.Message, error) {
+// claimedRow is a row that claimSQL returns.
+type claimedRow struct {
+	id              string
+	body            []byte
+	attributes      *string
+	sentAt          int64
+	receiveCount    int
+	receipt         string
+	firstReceivedAt int64
+}
+
+// scanClaimed reads the rows that claimSQL returns and closes them. SQLite
+// computes every row of RETURNING before it returns the first, so an error
+// here is an error of the statement, and the writer rolls the claim back.
+func scanClaimed(rows *sql.Rows, maxMessages int) ([]claimedRow, error) {
 	defer func() { _ = rows.Close() }()
 
-	msgs := make([]*drivers.Message, 0, min(maxMessages, 16))
+	claimed := make([]claimedRow, 0, min(maxMessages, 16))
 	for rows.Next() {
-		var (
-			msg             drivers.Message
-			attributes      *string
-			sentAt          int64
-			receipt         string
-			firstReceivedAt int64
-		)
+		var row claimedRow
 
-		err := rows.Scan(&msg.ID, &msg.Body, &attributes, &sentAt, &msg.ReceiveCount, &receipt, &firstReceivedAt)
+		err := rows.Scan(&row.id, &row.body, &row.attributes, &row.sentAt, &row.receiveCount, &row.receipt, &row.firstReceivedAt)
 		if err != nil {
 			return nil, err
 		}
 
-		msg.UserAttributes, err = decodeAttributes(attributes)
-		if err != nil {
-			return nil, fmt.Errorf("message %q: %w", msg.ID, err)
-		}
-
-		if msg.Body == nil {
-			msg.Body = []byte{}
-		}
-
-		msg.Queue = q.name
-		msg.ReceiptHandle = formatReceipt(msg.ID, receipt)
-		msg.SentAt = time.UnixMilli(sentAt)
-		msg.Attributes = map[string]string{
-			attributeSentTimestamp:         strconv.FormatInt(sentAt, 10),
-			attributeReceiveCount:          strconv.Itoa(msg.ReceiveCount),
-			attributeFirstReceiveTimestamp: strconv.FormatInt(firstReceivedAt, 10),
-		}
-
-		msgs = append(msgs, &msg)
+		claimed = append(claimed, row)
 	}
 
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+
+	return claimed, nil
+}
+
+// newMessages returns the messages of the claimed rows. The claim is
+// committed before the attributes are decoded, so a row whose attributes
+// fail to decode stays hidden until its visibility timeout lapses, and so do
+// the messages claimed with it, as with a lost response from any queue.
+func (q *queue) newMessages(claimed []claimedRow) ([]*drivers.Message, error) {
+	msgs := make([]*drivers.Message, 0, len(claimed))
+	for _, row := range claimed {
+		userAttributes, err := decodeAttributes(row.attributes)
+		if err != nil {
+			return nil, fmt.Errorf("receive from queue %q: message %q: %w", q.name, row.id, err)
+		}
+
+		body := row.body
+		if body == nil {
+			body = []byte{}
+		}
+
+		msgs = append(msgs, &drivers.Message{
+			ID:             row.id,
+			Queue:          q.name,
+			Body:           body,
+			UserAttributes: userAttributes,
+			ReceiptHandle:  formatReceipt(row.id, row.receipt),
+			ReceiveCount:   row.receiveCount,
+			SentAt:         time.UnixMilli(row.sentAt),
+			Attributes: map[string]string{
+				attributeSentTimestamp:         strconv.FormatInt(row.sentAt, 10),
+				attributeReceiveCount:          strconv.Itoa(row.receiveCount),
+				attributeFirstReceiveTimestamp: strconv.FormatInt(row.firstReceivedAt, 10),
+			},
+		})
 	}
 
 	return msgs, nil
@@ -179,7 +198,7 @@ func (q *queue) scanClaimed(rows *sql.Rows, maxMessages int) ([]*drivers.Message
 // or the zero time when the queue is empty.
 func (q *queue) earliestVisibleAt(ctx context.Context) (time.Time, error) {
 	var earliest sql.NullInt64
-	if err := q.driver.stmts.earliest.QueryRowContext(ctx, sql.Named("queue", q.name)).Scan(&earliest); err != nil {
+	if err := q.driver.readStmts.earliest.QueryRowContext(ctx, sql.Named("queue", q.name)).Scan(&earliest); err != nil {
 		return time.Time{}, err
 	}
 

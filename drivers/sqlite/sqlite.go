@@ -10,9 +10,13 @@
 // committed message survives a crash of the process, but the latest
 // commits may roll back after a power failure or an operating system crash.
 //
+// Writes of concurrent calls share transactions (group commit), and every
+// call returns only after its own transaction committed.
+//
 // Receives in this process wake at once when a message is sent through the
-// same Driver, and within about one poll interval (see WithPollInterval)
-// when another process sends it.
+// same Driver. When another process sends it, they wake when a file
+// notification reports the write, usually within a millisecond, or at the
+// latest after one poll interval (see WithPollInterval).
 package sqlite
 
 import (
@@ -33,19 +37,24 @@ var (
 	_ drivers.Depther = (*Driver)(nil)
 )
 
-// readerConnections is the size of the pool of read-only connections,
-// besides the one that watches for changes by other processes.
+// readerConnections is the size of the pool of read-only connections.
 const readerConnections = 4
 
 // Driver is a queue backend on one SQLite database file. Its methods are
 // safe for concurrent use, and several Drivers, in this process or in
 // others, may use the same file at the same time.
 type Driver struct {
-	path   string
-	cfg    config
-	writer *sql.DB
-	reader *sql.DB
-	stmts  *statements
+	path string
+	cfg  config
+
+	// writerDB holds the single write connection, which writer owns for the
+	// Driver's lifetime. reader is the pool of read-only connections.
+	writerDB  *sql.DB
+	writer    *writer
+	reader    *sql.DB
+	readStmts *readStatements
+	// closeStatements closes the prepared statements of both pools.
+	closeStatements func() error
 
 	watcher *watcher
 
@@ -102,20 +111,32 @@ func open(path string, cfg config) (_ *Driver, err error) {
 		}
 	}()
 
-	d.writer, err = sql.Open("sqlite", dataSourceName(path, writerRole, cfg))
+	d.writerDB, err = sql.Open("sqlite", dataSourceName(path, writerRole, cfg))
 	if err != nil {
 		return nil, err
 	}
-	closers = append(closers, d.writer.Close)
+	closers = append(closers, d.writerDB.Close)
 
 	// SQLite runs one write transaction at a time per file, so more writer
 	// connections would only wait for each other's locks.
-	d.writer.SetMaxOpenConns(1)
-	d.writer.SetMaxIdleConns(1)
+	d.writerDB.SetMaxOpenConns(1)
+	d.writerDB.SetMaxIdleConns(1)
 
-	if err := migrate(ctx, d.writer); err != nil {
+	if err := migrate(ctx, d.writerDB); err != nil {
 		return nil, err
 	}
+
+	writerConn, err := d.writerDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open write connection: %w", err)
+	}
+	closers = append(closers, writerConn.Close)
+
+	writeStmts, closeWriteStmts, err := prepareWriteStatements(ctx, writerConn)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, closeWriteStmts)
 
 	d.reader, err = sql.Open("sqlite", dataSourceName(path, readerRole, cfg))
 	if err != nil {
@@ -123,25 +144,33 @@ func open(path string, cfg config) (_ *Driver, err error) {
 	}
 	closers = append(closers, d.reader.Close)
 
-	d.reader.SetMaxOpenConns(readerConnections + 1)
-	d.reader.SetMaxIdleConns(readerConnections + 1)
+	d.reader.SetMaxOpenConns(readerConnections)
+	d.reader.SetMaxIdleConns(readerConnections)
 
-	// data_version compares commits against one connection, so the watcher
-	// keeps its own for the driver's lifetime.
-	watchConn, err := d.reader.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("open connection that watches for changes: %w", err)
-	}
-	closers = append(closers, watchConn.Close)
-
-	d.stmts, err = prepareStatements(ctx, d.writer, d.reader)
+	readStmts, closeReadStmts, err := prepareReadStatements(ctx, d.reader)
 	if err != nil {
 		return nil, err
 	}
 
-	d.watcher = newWatcher(watchConn, cfg.pollInterval, cfg.logger)
+	d.readStmts = readStmts
+	d.closeStatements = func() error { return errors.Join(closeReadStmts(), closeWriteStmts()) }
+
+	d.writer = newWriter(writerConn, writeStmts)
+	d.watcher = newWatcher(d.writer, d.watchedFiles(), cfg.pollInterval, cfg.logger)
 
 	return d, nil
+}
+
+// watchedFiles returns the files whose writes the watcher watches for, or
+// nil when file notifications are off.
+func (d *Driver) watchedFiles() *watchedFiles {
+	if !d.cfg.fileNotifications {
+		return nil
+	}
+
+	dir, name := filepath.Split(d.path)
+
+	return &watchedFiles{dir: filepath.Clean(dir), names: []string{name, name + walSuffix}}
 }
 
 // Path returns the absolute path of the database file.
@@ -182,10 +211,10 @@ func (d *Driver) Close() error {
 	d.active.Wait()
 
 	err := errors.Join(
-		d.stmts.close(),
-		d.watcher.conn.Close(),
+		d.closeStatements(),
+		d.writer.conn.Close(),
 		d.reader.Close(),
-		d.writer.Close(),
+		d.writerDB.Close(),
 	)
 	if err != nil {
 		return fmt.Errorf("close sqlite database %q: %w", d.path, err)

@@ -15,9 +15,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The cross-process test runs this binary again as the sending process.
+	// The cross-process test and benchmark run this binary again as the
+	// sending process.
 	if path := os.Getenv(childDatabaseEnv); path != "" {
 		os.Exit(runChildSend(path))
+	}
+	if path := os.Getenv(senderDatabaseEnv); path != "" {
+		os.Exit(runSenderProcess(path))
 	}
 
 	goleak.VerifyTestMain(m)

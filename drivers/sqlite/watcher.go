@@ -2,8 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,23 +12,56 @@ import (
 
 // watcher wakes waiting Receives when messages may have become visible.
 // Calls through the same Driver wake the Receives of their queue directly.
-// Changes by other connections, such as another process running `vega-host
-// send`, are found by polling PRAGMA data_version, which changes whenever
-// another connection commits to the database file. The polling runs only
-// while at least one Receive waits.
+// Commits by other connections, such as another process running `vega-host
+// send`, show in PRAGMA data_version of the write connection, which changes
+// whenever another connection commits to the database file, but not when
+// the write connection itself does. The watcher reads it when file
+// notifications (inotify on Linux) report a write to the database file or
+// its WAL, and every poll interval in case a notification does not arrive.
+// It does either only while at least one Receive waits.
+//
+// NOTE: where notifications do not arrive, such as on a filesystem that
+// does not report changes made through another kernel or on a platform
+// without an fsnotify backend, Receives learn of messages from other
+// processes only at the next poll, by default up to DefaultPollInterval
+// later.
 type watcher struct {
-	conn     *sql.Conn
+	// writer reads data_version.
+	writer   *writer
 	interval time.Duration
 	logger   hclog.Logger
+
+	// files names the database files to watch, or is nil when file
+	// notifications are off.
+	files *watchedFiles
+	// fileChanged gets a value from the file subscription when a database
+	// file changed.
+	fileChanged chan struct{}
+
+	// fileMu guards fileSubscription and watchFailed. It is taken before
+	// mu, and held while the kernel removes a watch, which can take
+	// milliseconds, so that mu, which Sends take, is never held then.
+	fileMu sync.Mutex
+	// fileSubscription is the active file subscription, or nil. The watch
+	// starts with the first waiting Receive and ends unwatchDelay after the
+	// last, because the kernel reports every write to a watched folder,
+	// which costs the writers of every process while nothing waits.
+	fileSubscription *fileSubscription
+	// watchFailed is set when the watch failed to start, so that the
+	// driver polls from then on without trying again.
+	watchFailed bool
+	// acquired reports whether the watcher holds an acquire of
+	// sharedFileEvents.
+	acquired bool
 
 	mu sync.Mutex
 	// waiting counts the subscriptions, which are waiting Receives.
 	waiting int
-	// version is the last data_version read on conn.
+	// version is the last data_version read.
 	version int64
-	// channels holds, per queue with waiting Receives, the channel that
-	// the next change closes.
-	channels map[string]chan struct{}
+	// listed holds, per queue, the subscriptions that a change wakes, in
+	// the order they started to wait.
+	listed map[string][]*subscription
 	// failures counts consecutive failed polls, to log repeats sparingly.
 	failures int
 
@@ -38,19 +71,32 @@ type watcher struct {
 	stopped chan struct{}
 }
 
+// watchedFiles are the files of one database that the watcher subscribes
+// to.
+type watchedFiles struct {
+	dir   string
+	names []string
+}
+
+// unwatchDelay is how long the file watch outlasts the last waiting
+// Receive, so that a listener that waits again at once keeps its watch.
+const unwatchDelay = time.Second
+
 // logEveryFailures is how many consecutive poll failures pass between two
 // warnings after the first.
 const logEveryFailures = 1000
 
-func newWatcher(conn *sql.Conn, interval time.Duration, logger hclog.Logger) *watcher {
+func newWatcher(writer *writer, files *watchedFiles, interval time.Duration, logger hclog.Logger) *watcher {
 	w := &watcher{
-		conn:     conn,
-		interval: interval,
-		logger:   logger,
-		channels: make(map[string]chan struct{}),
-		start:    make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
+		writer:      writer,
+		interval:    interval,
+		logger:      logger,
+		files:       files,
+		fileChanged: make(chan struct{}, 1),
+		listed:      make(map[string][]*subscription),
+		start:       make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+		stopped:     make(chan struct{}),
 	}
 
 	go w.run()
@@ -62,22 +108,36 @@ func newWatcher(conn *sql.Conn, interval time.Duration, logger hclog.Logger) *wa
 type subscription struct {
 	watcher *watcher
 	queue   string
-	changed <-chan struct{}
+	// wake gets a value when the Receive should look at its queue again.
+	wake chan struct{}
+	// listed reports whether the subscription is in watcher.listed, where
+	// the next change finds it. A wake takes it out of the list. It is
+	// guarded by watcher.mu.
+	listed bool
 }
 
 // subscribe registers a Receive that waits on queue. Every change that
-// commits after subscribe returns closes the subscription's channel. The
-// caller must call cancel when it stops waiting.
+// commits after subscribe returns wakes the subscription, or another one of
+// the same queue when the change concerns one message. The caller must
+// call rearm after each wake, before it looks at the queue again, and
+// cancel when it stops waiting.
 func (w *watcher) subscribe(ctx context.Context, queue string) (*subscription, error) {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
 	if w.waiting == 0 {
+		// Watching before reading the version makes every later commit
+		// either count in the version or send a notification.
+		w.watchFilesLocked()
+
 		// The poller stopped while no Receive waited, so its version may miss
 		// commits since then. Reading the current version here, before the
 		// caller checks the queue, makes every later commit count as a
 		// change.
-		version, err := w.readVersion(ctx)
+		version, err := w.writer.readVersion(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read data version: %w", err)
 		}
@@ -92,97 +152,233 @@ func (w *watcher) subscribe(ctx context.Context, queue string) (*subscription, e
 
 	w.waiting++
 
-	return &subscription{watcher: w, queue: queue, changed: w.channelLocked(queue)}, nil
+	s := &subscription{watcher: w, queue: queue, wake: make(chan struct{}, 1)}
+	w.listLocked(s)
+
+	return s, nil
 }
 
-// renew replaces the subscription's channel after it was closed.
-func (s *subscription) renew() {
+// rearm puts the subscription back in the list after a wake.
+func (s *subscription) rearm() {
 	s.watcher.mu.Lock()
 	defer s.watcher.mu.Unlock()
 
-	s.changed = s.watcher.channelLocked(s.queue)
+	s.watcher.listLocked(s)
 }
 
-func (s *subscription) cancel() {
-	s.watcher.mu.Lock()
-	defer s.watcher.mu.Unlock()
+// cancel ends the subscription. A Receive that was woken and returns
+// without messages passes the wake on to another Receive of its queue,
+// because the wake may have been meant for one message that is still
+// there.
+func (s *subscription) cancel(received bool) {
+	w := s.watcher
 
-	s.watcher.waiting--
-}
-
-// notify wakes the Receives waiting on queue.
-func (w *watcher) notify(queue string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
-	if ch, ok := w.channels[queue]; ok {
-		close(ch)
-		delete(w.channels, queue)
+	w.waiting--
+
+	woken := !s.listed || len(s.wake) > 0
+	w.unlistLocked(s)
+
+	if woken && !received {
+		w.wakeLocked(s.queue, 1)
 	}
 }
 
-// close stops the poller. Waiting Receives are woken by the driver's done
-// channel, not here.
-func (w *watcher) close() {
-	close(w.stop)
-	<-w.stopped
+// notifyOne wakes one Receive waiting on queue, for a change that made one
+// message visible.
+func (w *watcher) notifyOne(queue string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+
+	w.wakeLocked(queue, 1)
 }
 
-func (w *watcher) channelLocked(queue string) chan struct{} {
-	ch, ok := w.channels[queue]
-	if !ok {
-		ch = make(chan struct{})
-		w.channels[queue] = ch
-	}
+// notifyQueue wakes every Receive waiting on queue, for a change that may
+// make a message visible earlier than the Receives' timers expect.
+func (w *watcher) notifyQueue(queue string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 
-	return ch
+	w.wakeLocked(queue, len(w.listed[queue]))
 }
 
 // notifyAllLocked wakes every waiting Receive.
 //
-// NOTE: data_version does not say which queue changed, so any commit to the
-// file, including a Send through this Driver to another queue, costs each
-// waiting Receive one read query.
+// NOTE: data_version does not say which queue changed, so any commit by
+// another connection, even to another queue, costs each waiting Receive
+// one read query.
 func (w *watcher) notifyAllLocked() {
-	for queue, ch := range w.channels {
-		close(ch)
-		delete(w.channels, queue)
+	for queue, listed := range w.listed {
+		w.wakeLocked(queue, len(listed))
 	}
 }
 
-// run polls while Receives wait and sleeps while none does.
-func (w *watcher) run() {
-	defer close(w.stopped)
+// wakeLocked wakes the first n subscriptions listed for queue and takes
+// them out of the list.
+func (w *watcher) wakeLocked(queue string, n int) {
+	listed := w.listed[queue]
+	n = min(n, len(listed))
 
-	ticker := time.NewTicker(w.interval)
-	ticker.Stop()
+	for _, s := range listed[:n] {
+		s.listed = false
 
-	for {
 		select {
-		case <-w.stop:
-			return
-		case <-w.start:
+		case s.wake <- struct{}{}:
+		default:
 		}
+	}
 
-		ticker.Reset(w.interval)
+	if n == len(listed) {
+		delete(w.listed, queue)
+		return
+	}
 
-		for active := true; active; {
-			select {
-			case <-w.stop:
-				ticker.Stop()
-				return
-			case <-ticker.C:
-				active = w.poll()
-			}
-		}
+	w.listed[queue] = slices.Delete(listed, 0, n)
+}
 
-		ticker.Stop()
+func (w *watcher) listLocked(s *subscription) {
+	if s.listed {
+		return
+	}
+
+	s.listed = true
+	w.listed[s.queue] = append(w.listed[s.queue], s)
+}
+
+func (w *watcher) unlistLocked(s *subscription) {
+	if !s.listed {
+		return
+	}
+
+	s.listed = false
+
+	listed := slices.DeleteFunc(w.listed[s.queue], func(other *subscription) bool { return other == s })
+	if len(listed) == 0 {
+		delete(w.listed, s.queue)
+		return
+	}
+
+	w.listed[s.queue] = listed
+}
+
+// close stops the watcher and ends its file subscription. Waiting Receives
+// are woken by the driver's done channel, not here.
+func (w *watcher) close() {
+	close(w.stop)
+	<-w.stopped
+
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+
+	w.unwatchFilesLocked()
+
+	if w.acquired {
+		sharedFileEvents.release()
+		w.acquired = false
+	}
+}
+
+// watchFilesLocked starts the file subscription unless it runs, file
+// notifications are off, or an earlier attempt failed. The caller holds
+// fileMu.
+func (w *watcher) watchFilesLocked() {
+	if w.files == nil || w.fileSubscription != nil || w.watchFailed {
+		return
+	}
+
+	err := w.acquireFileEventsLocked()
+	if err == nil {
+		w.fileSubscription, err = sharedFileEvents.subscribe(w.files.dir, w.files.names, w.fileChanged, w.logger)
+	}
+	if err != nil {
+		w.watchFailed = true
+		w.logger.Warn("watch database files failed, checking for changes by other processes only by polling",
+			"folder", w.files.dir, "poll_interval", w.interval.String(), "error", err)
+
+		return
+	}
+}
+
+func (w *watcher) acquireFileEventsLocked() error {
+	if w.acquired {
+		return nil
+	}
+
+	if err := sharedFileEvents.acquire(); err != nil {
+		return err
+	}
+
+	w.acquired = true
+
+	return nil
+}
+
+// unwatchFilesLocked ends the file subscription. The caller holds fileMu.
+func (w *watcher) unwatchFilesLocked() {
+	if w.fileSubscription != nil {
+		w.fileSubscription.cancel()
+		w.fileSubscription = nil
+	}
+}
+
+// watchFiles starts the file subscription, as watchFilesLocked does.
+func (w *watcher) watchFiles() {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+
+	w.watchFilesLocked()
+}
+
+// unwatchFiles ends the file subscription and reports whether there was
+// one.
+func (w *watcher) unwatchFiles() bool {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+
+	watching := w.fileSubscription != nil
+	w.unwatchFilesLocked()
+
+	return watching
+}
+
+// unwatchFilesIfIdle ends the file subscription when no Receive waits.
+func (w *watcher) unwatchFilesIfIdle() {
+	w.fileMu.Lock()
+	defer w.fileMu.Unlock()
+
+	w.mu.Lock()
+	idle := w.waiting == 0
+	w.mu.Unlock()
+
+	// A Receive that starts to wait now takes fileMu in subscribe first,
+	// and so finds the subscription ended and starts a new one.
+	if idle {
+		w.unwatchFilesLocked()
 	}
 }
 
 // poll wakes every waiting Receive when data_version changed since the last
-// poll, and reports whether any Receive still waits.
+// read, and reports whether any Receive still waits.
+//
+// The read runs without the lock, so that Sends can wake Receives while it
+// waits for the writer. A read that finishes after a newer one, such as the
+// one in subscribe, stores an older version, which costs one needless wake
+// at the next poll and never hides a change.
 func (w *watcher) poll() bool {
+	w.mu.Lock()
+	waiting := w.waiting
+	w.mu.Unlock()
+
+	if waiting == 0 {
+		return false
+	}
+
+	// The read waits at most for the writer's current transaction, or for
+	// the busy timeout when another process holds the write lock.
+	version, err := w.writer.readVersion(context.Background())
+
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
@@ -190,10 +386,6 @@ func (w *watcher) poll() bool {
 		return false
 	}
 
-	// The background context keeps modernc.org/sqlite from starting a
-	// goroutine per query to watch for cancellation. busy_timeout bounds
-	// the query.
-	version, err := w.readVersion(context.Background())
 	if err != nil {
 		w.failures++
 		if w.failures%logEveryFailures == 1 {
@@ -218,11 +410,4 @@ func (w *watcher) poll() bool {
 	}
 
 	return true
-}
-
-func (w *watcher) readVersion(ctx context.Context) (int64, error) {
-	var version int64
-	err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version)
-
-	return version, err
 }

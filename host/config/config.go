@@ -39,11 +39,14 @@ const (
 const (
 	MinVisibilityTimeout = 1 * time.Second
 	MaxVisibilityTimeout = 12 * time.Hour
+	MinRetryDelay        = time.Millisecond
 	MaxWorkers           = 1000
 	MaxCrashLimit        = 100
 	MaxRestartLimit      = 1000
 	MaxMaxMessages       = 1000
 	MaxMaxRetries        = 100
+	// MinMemoryLimit is the smallest memory_limit other than 0 (no limit).
+	MinMemoryLimit = 32 << 20
 )
 
 // Config is a loaded and validated configuration file.
@@ -123,6 +126,15 @@ type Listener struct {
 	// RestartLimit is how many failed starts or crashes in a row mark the
 	// plugin failed; a minute of healthy running resets the count.
 	RestartLimit int
+	// MemoryLimit is how many bytes of address space the plugin process
+	// may map beyond what it has mapped when the host applies the limit,
+	// just after the handshake. Zero means no limit. Only Linux enforces
+	// it.
+	MemoryLimit int64
+	// CPULimit is the CPU time, in whole seconds, that the plugin process
+	// may use in its lifetime before the kernel kills it. Zero means no
+	// limit. Only Linux enforces it.
+	CPULimit time.Duration
 
 	// Env maps the variable names listed in env to their values in the
 	// host's environment; only these reach the plugin process.

@@ -154,6 +154,13 @@ func TestLoadInvalidConfigs(t *testing.T) {
 			wantDetail:  []string{"Go duration string", `got "fast"`},
 		},
 		{
+			name:        "retry_delay zero",
+			src:         listenerWith(`retry_delay = 0`),
+			wantLine:    4,
+			wantSummary: "Invalid retry_delay",
+			wantDetail:  []string{"at least 0.001 seconds", "got 0"},
+		},
+		{
 			name:        "max_retry_delay below retry_delay",
 			src:         listenerWith(`max_retry_delay = "500ms"`),
 			wantLine:    4,

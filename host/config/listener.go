@@ -30,6 +30,8 @@ var listenerSchema = &hcl.BodySchema{
 		{Name: "handler_timeout"},
 		{Name: "crash_limit"},
 		{Name: "restart_limit"},
+		{Name: "memory_limit"},
+		{Name: "cpu_limit"},
 		{Name: "driver"},
 		{Name: "sha256"},
 		{Name: "env"},
@@ -82,9 +84,12 @@ func (d *decoder) decodeListener(block *hcl.Block) Listener {
 	listener.VisibilityTimeout = d.optionalDuration(attrs, "visibility_timeout", DefaultVisibilityTimeout,
 		durationLimits{min: MinVisibilityTimeout, max: MaxVisibilityTimeout, wholeSeconds: true})
 	listener.MaxMessages = d.optionalInt(attrs, "max_messages", DefaultMaxMessages, 1, MaxMaxMessages)
+	d.checkSQSMaxMessages(attrs["max_messages"], listener)
 	listener.HandlerTimeout = d.optionalDuration(attrs, "handler_timeout", 0, durationLimits{})
 	listener.CrashLimit = d.optionalInt(attrs, "crash_limit", DefaultCrashLimit, 1, MaxCrashLimit)
 	listener.RestartLimit = d.optionalInt(attrs, "restart_limit", DefaultRestartLimit, 1, MaxRestartLimit)
+	listener.MemoryLimit = d.memoryLimit(attrs["memory_limit"])
+	listener.CPULimit = d.optionalDuration(attrs, "cpu_limit", 0, durationLimits{wholeSeconds: true})
 
 	listener.RetryOnError = d.optionalBool(attrs, "retry_on_error", DefaultRetryOnError)
 	listener.MaxRetries = d.optionalInt(attrs, "max_retries", DefaultMaxRetries, 0, MaxMaxRetries)
@@ -94,6 +99,21 @@ func (d *decoder) decodeListener(block *hcl.Block) Listener {
 	listener.Env = d.envList(attrs["env"])
 	listener.Config = d.pluginConfig(attrs["config"])
 	return listener
+}
+
+// MaxSQSMaxMessages is the largest max_messages of a listener on the sqs
+// driver: one SQS ReceiveMessage call returns at most 10 messages.
+const MaxSQSMaxMessages = 10
+
+// checkSQSMaxMessages rejects a max_messages above MaxSQSMaxMessages on a
+// listener whose driver is sqs.
+func (d *decoder) checkSQSMaxMessages(attr *hcl.Attribute, listener Listener) {
+	if attr == nil || listener.Driver != DriverSQS || listener.MaxMessages <= MaxSQSMaxMessages {
+		return
+	}
+
+	d.invalidValue(attr, "max_messages must be at most %d for a listener on the sqs driver, because one SQS receive returns at most %d messages, got %d.",
+		MaxSQSMaxMessages, MaxSQSMaxMessages, listener.MaxMessages)
 }
 
 // requiredString returns the named string attribute, recording an error
@@ -117,8 +137,10 @@ func (d *decoder) requiredString(block *hcl.Block, attrs hcl.Attributes, name, p
 // cap is not below the base.
 func (d *decoder) decodeRetryDelays(attrs hcl.Attributes, listener *Listener) {
 	errorsBefore := len(d.diags.Errs())
-	listener.RetryDelay = d.optionalDuration(attrs, "retry_delay", DefaultRetryDelay, durationLimits{})
-	listener.MaxRetryDelay = d.optionalDuration(attrs, "max_retry_delay", DefaultMaxRetryDelay, durationLimits{})
+	// A zero delay would retry at once, in a tight loop, so backoff needs a
+	// positive base.
+	listener.RetryDelay = d.optionalDuration(attrs, "retry_delay", DefaultRetryDelay, durationLimits{min: MinRetryDelay})
+	listener.MaxRetryDelay = d.optionalDuration(attrs, "max_retry_delay", DefaultMaxRetryDelay, durationLimits{min: MinRetryDelay})
 	if len(d.diags.Errs()) > errorsBefore || listener.MaxRetryDelay >= listener.RetryDelay {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-retry"
+
+	"github.com/vega-host/vega-host/host/config"
 )
 
 // Receive errors back off from receiveBaseDelay, doubling up to
@@ -21,6 +23,14 @@ const retryJitterPercent = 20
 // receive count, from 1) stays invisible: base doubled for each earlier
 // attempt, jittered, and capped at maxDelay.
 func retryDelay(base, maxDelay time.Duration, attempt int) time.Duration {
+	// go-retry panics on a base of zero or less; config validation
+	// rejects such a delay, and this keeps a zero-valued Listener safe.
+	if base <= 0 {
+		base = config.DefaultRetryDelay
+	}
+	if maxDelay < base {
+		maxDelay = base
+	}
 	backoff := retry.NewExponential(base)
 	backoff = retry.WithJitterPercent(retryJitterPercent, backoff)
 	backoff = retry.WithCappedDuration(maxDelay, backoff)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host/metrics"
 	"github.com/vega-host/vega-host/pluginapi/proto"
@@ -102,7 +104,7 @@ func (r *Runner) ack(d *delivery) {
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	if err := r.queue.Ack(ctx, d.msg.ReceiptHandle); err != nil {
-		r.logger.Error("ack failed, the message will be delivered again", "message_id", d.msg.ID, "error", err)
+		r.logLimited(hclog.Error, "ack failed, the message will be delivered again", "message_id", d.msg.ID, "error", err)
 		return
 	}
 	r.crashes.forget(d.msg.ID)

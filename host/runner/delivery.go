@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -46,6 +47,10 @@ type delivery struct {
 	claimed chan struct{}
 	// outcome is the settlement of the message, once it is known.
 	outcome metrics.Outcome
+	// heartbeat is set while the message's visibility is kept extended,
+	// next at nextExtend.
+	heartbeat  bool
+	nextExtend time.Time
 }
 
 // setOutcome records how the delivery was settled.
@@ -122,21 +127,20 @@ func (r *Runner) processBatch(pollCtx context.Context, plugins Plugins, messages
 // outcome.
 func (r *Runner) handle(pollCtx context.Context, plugins Plugins, d *delivery) {
 	msg := d.msg
-	logger := r.logger.With("message_id", msg.ID, "receive_count", msg.ReceiveCount)
-
 	// A restart may be under way; the message waits for the new process
 	// unless the host starts shutting down first.
 	instance, err := plugins.Acquire(pollCtx)
 	if err != nil {
 		r.release(d, "not started before shutdown")
-		logger.Debug("released message before handling", "reason", err)
+		r.logger.Debug("released message before handling", "message_id", msg.ID, "reason", err)
 		return
 	}
 	r.setInstance(d, instance)
 
 	if crashes, reason := r.crashes.check(msg.ID, r.crashLimit()); reason != "" {
 		if d.claim() {
-			logger.Error("message was in flight during too many plugin crashes, dead-lettering it", "crashes", crashes)
+			r.logger.Error("message was in flight during too many plugin crashes, dead-lettering it",
+				"message_id", msg.ID, "receive_count", msg.ReceiveCount, "crashes", crashes)
 			r.deadLetterClaimed(d, reason)
 		}
 		return
@@ -191,7 +195,7 @@ func (r *Runner) callHandle(instance *supervisor.Instance, d *delivery) (*proto.
 		defer cancel()
 	}
 
-	return instance.Listener().Handle(ctx, &proto.HandleRequest{
+	return instance.Handle(ctx, &proto.HandleRequest{
 		Message:    messageToProto(d.msg),
 		DeliveryId: d.id,
 		TimeoutMs:  r.listener.HandlerTimeout.Milliseconds(),
@@ -274,13 +278,13 @@ func (r *Runner) scheduleRetry(d *delivery, reason string, delay time.Duration) 
 	defer cancel()
 
 	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, delay); err != nil {
-		r.logger.Error("schedule retry failed, the message will be delivered again after its visibility timeout",
+		r.logLimited(hclog.Error, "schedule retry failed, the message will be delivered again after its visibility timeout",
 			"message_id", d.msg.ID, "error", err)
 		return
 	}
 	d.setOutcome(metrics.OutcomeRetried)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeRetried)
-	r.logger.Warn("handler failed, retrying", "message_id", d.msg.ID, "attempt", d.msg.ReceiveCount,
+	r.logLimited(hclog.Warn, "handler failed, retrying", "message_id", d.msg.ID, "attempt", d.msg.ReceiveCount,
 		"max_retries", r.listener.MaxRetries, "retry_in", delay.String(), "error", firstLine(reason))
 }
 
@@ -300,13 +304,13 @@ func (r *Runner) deadLetterClaimed(d *delivery, reason string) {
 	}
 
 	if err := r.queue.DeadLetter(ctx, d.msg, reason); err != nil {
-		r.logger.Error("dead-letter failed, the message stays in its queue", "message_id", d.msg.ID, "error", err)
+		r.logLimited(hclog.Error, "dead-letter failed, the message stays in its queue", "message_id", d.msg.ID, "error", err)
 		return
 	}
 	r.crashes.forget(d.msg.ID)
 	d.setOutcome(metrics.OutcomeDeadLettered)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeDeadLettered)
-	r.logger.Error("message dead-lettered", "message_id", d.msg.ID, "receive_count", d.msg.ReceiveCount,
+	r.logLimited(hclog.Error, "message dead-lettered", "message_id", d.msg.ID, "receive_count", d.msg.ReceiveCount,
 		"dead_letter_queue", r.deadLetterQueueName(), "reason", firstLine(reason))
 }
 
@@ -320,7 +324,7 @@ func (r *Runner) release(d *delivery, cause string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, 0); err != nil {
-		r.logger.Error("release failed, the message is delivered again after its visibility timeout",
+		r.logLimited(hclog.Error, "release failed, the message is delivered again after its visibility timeout",
 			"message_id", d.msg.ID, "cause", cause, "error", err)
 	}
 	d.setOutcome(metrics.OutcomeReleased)
@@ -337,29 +341,65 @@ func (r *Runner) deadLetterQueueName() string {
 	return r.listener.Queue + drivers.DefaultDeadLetterSuffix
 }
 
-// startHeartbeat extends the message's visibility while its handler runs,
-// a third of the timeout before it would lapse, and returns a function
-// that stops it.
+// startHeartbeat has the runner's heartbeat loop extend the message's
+// visibility while its handler runs, and returns a function that stops
+// it.
 func (r *Runner) startHeartbeat(d *delivery) (stop func()) {
-	timeout := r.listener.VisibilityTimeout
-	interval := timeout / 3
-	ticker := time.NewTicker(interval)
-	done := make(chan struct{})
+	d.mu.Lock()
+	d.heartbeat = true
+	d.nextExtend = time.Now().Add(r.heartbeatInterval())
+	d.mu.Unlock()
 
-	go func() {
-		defer ticker.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ticker.C:
-				r.extend(d, timeout)
+	return func() {
+		d.mu.Lock()
+		d.heartbeat = false
+		d.mu.Unlock()
+	}
+}
+
+// heartbeatInterval is how often a running handler's message is
+// extended: a third of the visibility timeout, so two extensions can fail
+// before it lapses.
+func (r *Runner) heartbeatInterval() time.Duration {
+	return r.listener.VisibilityTimeout / 3
+}
+
+// heartbeatLoop extends, every tick, the visibility of each message whose
+// extension is due, until stop is closed. One loop per runner serves every
+// message, so a handler costs no goroutine or timer of its own.
+func (r *Runner) heartbeatLoop(stop <-chan struct{}) {
+	tick := min(r.heartbeatInterval()/4, time.Second)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-ticker.C:
+			for _, d := range r.dueForExtension(now) {
+				r.extend(d, r.listener.VisibilityTimeout)
 			}
 		}
-	}()
+	}
+}
 
-	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }
+// dueForExtension returns the deliveries whose heartbeat is on and due,
+// and schedules their next extension.
+func (r *Runner) dueForExtension(now time.Time) []*delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	var due []*delivery
+	for _, d := range r.deliveries {
+		d.mu.Lock()
+		if d.heartbeat && !d.settled && !now.Before(d.nextExtend) {
+			d.nextExtend = now.Add(r.heartbeatInterval())
+			due = append(due, d)
+		}
+		d.mu.Unlock()
+	}
+	return due
 }
 
 func (r *Runner) extend(d *delivery, timeout time.Duration) {
@@ -373,7 +413,7 @@ func (r *Runner) extend(d *delivery, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
 	if err := r.queue.ChangeVisibility(ctx, d.msg.ReceiptHandle, timeout); err != nil {
-		r.logger.Warn("extend visibility failed", "message_id", d.msg.ID, "error", err)
+		r.logLimited(hclog.Warn, "extend visibility failed", "message_id", d.msg.ID, "error", err)
 		return
 	}
 	r.metrics.VisibilityExtended(r.listener.Name)

@@ -56,6 +56,16 @@ type Runner struct {
 	// crashes counts, per message id, the plugin crashes a message was in
 	// flight for.
 	crashes *crashLog
+	// logLimit rate-limits per-message log lines.
+	logLimit *logLimiter
+
+	// jobs feeds the worker goroutines; a worker slot is taken before a
+	// job is sent, so a worker is always free to take it.
+	jobs chan job
+
+	// stopHeartbeat ends the heartbeat loop once Drain finished.
+	stopHeartbeat chan struct{}
+	heartbeatOnce sync.Once
 
 	// handlerCtx is the parent of every Handle call; abortHandlers ends
 	// them when the shutdown timeout passes.
@@ -81,8 +91,10 @@ func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, l
 		slots:         slots,
 		deliveries:    make(map[uint64]*delivery),
 		crashes:       newCrashLog(),
+		logLimit:      newLogLimiter(),
 		handlerCtx:    handlerCtx,
 		abortHandlers: abort,
+		stopHeartbeat: make(chan struct{}),
 	}
 }
 
@@ -91,6 +103,16 @@ func New(listener config.Listener, queue drivers.Queue, driver drivers.Driver, l
 // once; handlers already running go on (see Drain). Run returns an error
 // only when the plugin has failed for good.
 func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
+	r.heartbeatOnce.Do(func() { go r.heartbeatLoop(r.stopHeartbeat) })
+
+	// Long-lived workers keep their grown stacks, where a goroutine per
+	// message would grow a new one each time.
+	r.jobs = make(chan job)
+	defer close(r.jobs)
+	for range r.listener.Workers {
+		go r.work()
+	}
+
 	receiveFailures := 0
 	for ctx.Err() == nil {
 		instance, err := plugins.Acquire(ctx)
@@ -141,14 +163,14 @@ func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 		r.metrics.Received(r.listener.Name, len(messages))
 		if batch && len(messages) > 0 {
 			r.inFlight.Add(1)
-			go r.processVerdicts(ctx, plugins, messages)
+			r.jobs <- job{pollCtx: ctx, plugins: plugins, messages: messages, batch: true}
 			continue
 		}
 		for _, group := range groupMessages(messages) {
 			// A group's messages run one after another on one worker.
 			r.giveSlots(len(group) - 1)
 			r.inFlight.Add(1)
-			go r.processBatch(ctx, plugins, group)
+			r.jobs <- job{pollCtx: ctx, plugins: plugins, messages: group}
 		}
 	}
 	return nil
@@ -158,6 +180,16 @@ func (r *Runner) Run(ctx context.Context, plugins Plugins) error {
 // cancels them, releases their messages for redelivery and returns
 // ctx's error once they have returned.
 func (r *Runner) Drain(ctx context.Context) error {
+	defer func() {
+		// The loop is started once by Run; after Drain no message needs
+		// it. A runner that never ran has no loop and nothing to stop.
+		select {
+		case <-r.stopHeartbeat:
+		default:
+			close(r.stopHeartbeat)
+		}
+	}()
+
 	done := make(chan struct{})
 	go func() {
 		r.inFlight.Wait()
@@ -186,6 +218,26 @@ func (r *Runner) ReleaseInstance(instance *supervisor.Instance) []string {
 		r.release(d, "plugin exited")
 	}
 	return ids
+}
+
+// job is one unit of work for a worker: a single message, a FIFO group's
+// messages, or a batch for a batch listener.
+type job struct {
+	pollCtx  context.Context
+	plugins  Plugins
+	messages []*drivers.Message
+	batch    bool
+}
+
+// work runs jobs until Run closes the channel.
+func (r *Runner) work() {
+	for j := range r.jobs {
+		if j.batch {
+			r.processVerdicts(j.pollCtx, j.plugins, j.messages)
+		} else {
+			r.processBatch(j.pollCtx, j.plugins, j.messages)
+		}
+	}
 }
 
 // groupMessages splits received messages into batches handled one after

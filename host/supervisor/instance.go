@@ -36,14 +36,24 @@ type Spec struct {
 	Listener string
 	// Path is the absolute path of the plugin binary.
 	Path string
+	// SHA256 pins the binary's hash as 64 lowercase hexadecimal digits, so
+	// Start rejects a binary with another hash. Empty means not pinned.
+	SHA256 string
+	// MemoryLimit is how many bytes of address space the plugin may map
+	// beyond what it has mapped when its handshake finished. Zero means no
+	// limit, and only Linux enforces it.
+	MemoryLimit int64
+	// CPULimit is the CPU time the plugin process may use in its lifetime.
+	// Zero means no limit, and only Linux enforces it.
+	CPULimit time.Duration
 	// Env holds the only variables the plugin process gets from the host.
 	Env map[string]string
 	// LogLevel is passed to the SDK's logger.
 	LogLevel string
 	// StartTimeout bounds the handshake; DefaultStartTimeout when zero.
 	StartTimeout time.Duration
-	// SocketDir is the folder in which go-plugin creates the plugin's
-	// socket folder; the system's temporary folder when empty.
+	// SocketDir is the folder in which the plugin creates its Unix
+	// sockets; the system's temporary folder when empty.
 	SocketDir string
 	// RestartLimit is how many failed starts or crashes in a row mark the
 	// plugin failed; DefaultRestartLimit when zero.
@@ -72,11 +82,19 @@ type Instance struct {
 	stderr *lineTail
 	// batch is set when the listener handles messages in batches.
 	batch bool
+	// deliver carries Handle requests; nil for a plugin that cannot open
+	// the stream, which then gets one call per message.
+	deliver *deliverStream
 }
 
-// Start execs the plugin binary, checks the handshake, serves host to it
-// over the broker and runs its startup hook.
+// Start checks the plugin binary's pinned hash, execs it, checks the
+// handshake, applies the resource limits, serves host to the plugin over
+// the broker and runs its startup hook.
 func Start(ctx context.Context, spec Spec, host proto.HostServer, logger hclog.Logger) (*Instance, error) {
+	if err := checkBinary(spec, logger); err != nil {
+		return nil, err
+	}
+
 	cmd := exec.Command(spec.Path)
 	cmd.Env = pluginEnv(spec)
 	cmd.SysProcAttr = processAttributes()
@@ -100,10 +118,17 @@ func Start(ctx context.Context, spec Spec, host proto.HostServer, logger hclog.L
 		SyncStdout:       newLineLogger(logger, "stdout"),
 		SyncStderr:       io.MultiWriter(newLineLogger(logger, "stderr"), stderr),
 		Stderr:           stderr,
-		UnixSocketConfig: socketConfig(spec.SocketDir),
 	})
 
 	instance := &Instance{spec: spec, client: client, cmd: cmd, logger: logger, stderr: stderr}
+	if _, err := client.Start(); err != nil {
+		instance.Kill()
+		return nil, instance.describeStartError(err)
+	}
+	if err := applyLimits(instance.Pid(), spec, logger); err != nil {
+		instance.Kill()
+		return nil, err
+	}
 	if err := instance.connect(ctx, host); err != nil {
 		instance.Kill()
 		return nil, err
@@ -135,7 +160,24 @@ func (i *Instance) connect(ctx context.Context, host proto.HostServer) error {
 		return fmt.Errorf("startup hook of plugin %s: %s", i.spec.Path, statusMessage(err))
 	}
 	i.batch = response.Batch
+
+	deliver, err := openDeliverStream(listener)
+	if err != nil {
+		i.logger.Debug("plugin has no deliver stream, using one call per message", "error", err)
+		return nil
+	}
+	i.deliver = deliver
 	return nil
+}
+
+// Handle hands one message to the plugin's Handle and returns its result.
+// Errors are gRPC status errors: Unavailable when the plugin is gone, and
+// DeadlineExceeded or Canceled when ctx ends first.
+func (i *Instance) Handle(ctx context.Context, request *proto.HandleRequest) (*proto.HandleResponse, error) {
+	if i.deliver != nil {
+		return i.deliver.handle(ctx, request)
+	}
+	return i.rpc.Handle(ctx, request)
 }
 
 // Batch reports whether the listener handles messages in batches.
@@ -223,6 +265,9 @@ func (i *Instance) Shutdown(ctx context.Context) error {
 // Kill stops the plugin process and whatever it started in its process
 // group.
 func (i *Instance) Kill() {
+	if i.deliver != nil {
+		i.deliver.close()
+	}
 	pid := i.Pid()
 	i.client.Kill()
 	if pid > 0 {
@@ -236,15 +281,6 @@ func (i *Instance) StderrTail() string {
 	return i.stderr.String()
 }
 
-// socketConfig returns go-plugin's socket settings for dir, or nil to let
-// go-plugin use the system's temporary folder.
-func socketConfig(dir string) *plugin.UnixSocketConfig {
-	if dir == "" {
-		return nil
-	}
-	return &plugin.UnixSocketConfig{TempDir: dir}
-}
-
 // pluginEnv builds the plugin's whole environment: the listed variables
 // and the SDK's log level. go-plugin appends its own variables.
 func pluginEnv(spec Spec) []string {
@@ -254,6 +290,12 @@ func pluginEnv(spec Spec) []string {
 	}
 	if spec.LogLevel != "" {
 		env = append(env, pluginapi.LogLevelEnv+"="+spec.LogLevel)
+	}
+	if spec.SocketDir != "" {
+		// go-plugin's server creates its sockets in this folder. Setting it
+		// through the client's UnixSocketConfig works only with a
+		// RunnerFunc in go-plugin v1.8.0, so the variable is set here.
+		env = append(env, plugin.EnvUnixSocketDir+"="+spec.SocketDir)
 	}
 	return env
 }

@@ -1068,6 +1068,112 @@ func (x *HandleBatchResponse) GetTimedOut() bool {
 	return false
 }
 
+type DeliverRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A message to handle, as in Handle.
+	Handle *HandleRequest `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// When set, cancels the context of the running delivery with this id.
+	CancelDeliveryId uint64 `protobuf:"varint,2,opt,name=cancel_delivery_id,json=cancelDeliveryId,proto3" json:"cancel_delivery_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DeliverRequest) Reset() {
+	*x = DeliverRequest{}
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliverRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliverRequest) ProtoMessage() {}
+
+func (x *DeliverRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliverRequest.ProtoReflect.Descriptor instead.
+func (*DeliverRequest) Descriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DeliverRequest) GetHandle() *HandleRequest {
+	if x != nil {
+		return x.Handle
+	}
+	return nil
+}
+
+func (x *DeliverRequest) GetCancelDeliveryId() uint64 {
+	if x != nil {
+		return x.CancelDeliveryId
+	}
+	return 0
+}
+
+type DeliverResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeliveryId    uint64                 `protobuf:"varint,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	Response      *HandleResponse        `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliverResponse) Reset() {
+	*x = DeliverResponse{}
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliverResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliverResponse) ProtoMessage() {}
+
+func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliverResponse.ProtoReflect.Descriptor instead.
+func (*DeliverResponse) Descriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DeliverResponse) GetDeliveryId() uint64 {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return 0
+}
+
+func (x *DeliverResponse) GetResponse() *HandleResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
 var File_pluginapi_proto_listener_proto protoreflect.FileDescriptor
 
 const file_pluginapi_proto_listener_proto_rawDesc = "" +
@@ -1161,10 +1267,18 @@ const file_pluginapi_proto_listener_proto_rawDesc = "" +
 	"\bverdicts\x18\x01 \x03(\v2\x17.vega.plugin.v1.VerdictR\bverdicts\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x1a\n" +
 	"\bpanicked\x18\x03 \x01(\bR\bpanicked\x12\x1b\n" +
-	"\ttimed_out\x18\x04 \x01(\bR\btimedOut2\xf3\x02\n" +
+	"\ttimed_out\x18\x04 \x01(\bR\btimedOut\"u\n" +
+	"\x0eDeliverRequest\x125\n" +
+	"\x06handle\x18\x01 \x01(\v2\x1d.vega.plugin.v1.HandleRequestR\x06handle\x12,\n" +
+	"\x12cancel_delivery_id\x18\x02 \x01(\x04R\x10cancelDeliveryId\"n\n" +
+	"\x0fDeliverResponse\x12\x1f\n" +
+	"\vdelivery_id\x18\x01 \x01(\x04R\n" +
+	"deliveryId\x12:\n" +
+	"\bresponse\x18\x02 \x01(\v2\x1e.vega.plugin.v1.HandleResponseR\bresponse2\xc3\x03\n" +
 	"\bListener\x12J\n" +
 	"\aStartup\x12\x1e.vega.plugin.v1.StartupRequest\x1a\x1f.vega.plugin.v1.StartupResponse\x12G\n" +
-	"\x06Handle\x12\x1d.vega.plugin.v1.HandleRequest\x1a\x1e.vega.plugin.v1.HandleResponse\x12V\n" +
+	"\x06Handle\x12\x1d.vega.plugin.v1.HandleRequest\x1a\x1e.vega.plugin.v1.HandleResponse\x12N\n" +
+	"\aDeliver\x12\x1e.vega.plugin.v1.DeliverRequest\x1a\x1f.vega.plugin.v1.DeliverResponse(\x010\x01\x12V\n" +
 	"\vHandleBatch\x12\".vega.plugin.v1.HandleBatchRequest\x1a#.vega.plugin.v1.HandleBatchResponse\x12@\n" +
 	"\aOnError\x12\x1e.vega.plugin.v1.OnErrorRequest\x1a\x15.vega.plugin.v1.Empty\x128\n" +
 	"\bShutdown\x12\x15.vega.plugin.v1.Empty\x1a\x15.vega.plugin.v1.Empty2\x9a\x02\n" +
@@ -1187,7 +1301,7 @@ func file_pluginapi_proto_listener_proto_rawDescGZIP() []byte {
 }
 
 var file_pluginapi_proto_listener_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pluginapi_proto_listener_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_pluginapi_proto_listener_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_pluginapi_proto_listener_proto_goTypes = []any{
 	(Verdict_Action)(0),             // 0: vega.plugin.v1.Verdict.Action
 	(*Empty)(nil),                   // 1: vega.plugin.v1.Empty
@@ -1206,44 +1320,50 @@ var file_pluginapi_proto_listener_proto_goTypes = []any{
 	(*HandleBatchRequest)(nil),      // 14: vega.plugin.v1.HandleBatchRequest
 	(*Verdict)(nil),                 // 15: vega.plugin.v1.Verdict
 	(*HandleBatchResponse)(nil),     // 16: vega.plugin.v1.HandleBatchResponse
-	nil,                             // 17: vega.plugin.v1.Message.AttributesEntry
-	nil,                             // 18: vega.plugin.v1.Message.UserAttributesEntry
-	nil,                             // 19: vega.plugin.v1.SendRequest.UserAttributesEntry
+	(*DeliverRequest)(nil),          // 17: vega.plugin.v1.DeliverRequest
+	(*DeliverResponse)(nil),         // 18: vega.plugin.v1.DeliverResponse
+	nil,                             // 19: vega.plugin.v1.Message.AttributesEntry
+	nil,                             // 20: vega.plugin.v1.Message.UserAttributesEntry
+	nil,                             // 21: vega.plugin.v1.SendRequest.UserAttributesEntry
 }
 var file_pluginapi_proto_listener_proto_depIdxs = []int32{
-	17, // 0: vega.plugin.v1.Message.attributes:type_name -> vega.plugin.v1.Message.AttributesEntry
-	18, // 1: vega.plugin.v1.Message.user_attributes:type_name -> vega.plugin.v1.Message.UserAttributesEntry
+	19, // 0: vega.plugin.v1.Message.attributes:type_name -> vega.plugin.v1.Message.AttributesEntry
+	20, // 1: vega.plugin.v1.Message.user_attributes:type_name -> vega.plugin.v1.Message.UserAttributesEntry
 	5,  // 2: vega.plugin.v1.HandleRequest.message:type_name -> vega.plugin.v1.Message
 	5,  // 3: vega.plugin.v1.OnErrorRequest.message:type_name -> vega.plugin.v1.Message
-	19, // 4: vega.plugin.v1.SendRequest.user_attributes:type_name -> vega.plugin.v1.SendRequest.UserAttributesEntry
+	21, // 4: vega.plugin.v1.SendRequest.user_attributes:type_name -> vega.plugin.v1.SendRequest.UserAttributesEntry
 	5,  // 5: vega.plugin.v1.HandleBatchRequest.messages:type_name -> vega.plugin.v1.Message
 	0,  // 6: vega.plugin.v1.Verdict.action:type_name -> vega.plugin.v1.Verdict.Action
 	15, // 7: vega.plugin.v1.HandleBatchResponse.verdicts:type_name -> vega.plugin.v1.Verdict
-	4,  // 8: vega.plugin.v1.Message.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
-	4,  // 9: vega.plugin.v1.SendRequest.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
-	2,  // 10: vega.plugin.v1.Listener.Startup:input_type -> vega.plugin.v1.StartupRequest
-	6,  // 11: vega.plugin.v1.Listener.Handle:input_type -> vega.plugin.v1.HandleRequest
-	14, // 12: vega.plugin.v1.Listener.HandleBatch:input_type -> vega.plugin.v1.HandleBatchRequest
-	8,  // 13: vega.plugin.v1.Listener.OnError:input_type -> vega.plugin.v1.OnErrorRequest
-	1,  // 14: vega.plugin.v1.Listener.Shutdown:input_type -> vega.plugin.v1.Empty
-	9,  // 15: vega.plugin.v1.Host.Ack:input_type -> vega.plugin.v1.SettleRequest
-	10, // 16: vega.plugin.v1.Host.Reject:input_type -> vega.plugin.v1.RejectRequest
-	11, // 17: vega.plugin.v1.Host.ExtendVisibility:input_type -> vega.plugin.v1.ExtendVisibilityRequest
-	12, // 18: vega.plugin.v1.Host.Send:input_type -> vega.plugin.v1.SendRequest
-	3,  // 19: vega.plugin.v1.Listener.Startup:output_type -> vega.plugin.v1.StartupResponse
-	7,  // 20: vega.plugin.v1.Listener.Handle:output_type -> vega.plugin.v1.HandleResponse
-	16, // 21: vega.plugin.v1.Listener.HandleBatch:output_type -> vega.plugin.v1.HandleBatchResponse
-	1,  // 22: vega.plugin.v1.Listener.OnError:output_type -> vega.plugin.v1.Empty
-	1,  // 23: vega.plugin.v1.Listener.Shutdown:output_type -> vega.plugin.v1.Empty
-	1,  // 24: vega.plugin.v1.Host.Ack:output_type -> vega.plugin.v1.Empty
-	1,  // 25: vega.plugin.v1.Host.Reject:output_type -> vega.plugin.v1.Empty
-	1,  // 26: vega.plugin.v1.Host.ExtendVisibility:output_type -> vega.plugin.v1.Empty
-	13, // 27: vega.plugin.v1.Host.Send:output_type -> vega.plugin.v1.SendResponse
-	19, // [19:28] is the sub-list for method output_type
-	10, // [10:19] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	6,  // 8: vega.plugin.v1.DeliverRequest.handle:type_name -> vega.plugin.v1.HandleRequest
+	7,  // 9: vega.plugin.v1.DeliverResponse.response:type_name -> vega.plugin.v1.HandleResponse
+	4,  // 10: vega.plugin.v1.Message.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
+	4,  // 11: vega.plugin.v1.SendRequest.UserAttributesEntry.value:type_name -> vega.plugin.v1.Attribute
+	2,  // 12: vega.plugin.v1.Listener.Startup:input_type -> vega.plugin.v1.StartupRequest
+	6,  // 13: vega.plugin.v1.Listener.Handle:input_type -> vega.plugin.v1.HandleRequest
+	17, // 14: vega.plugin.v1.Listener.Deliver:input_type -> vega.plugin.v1.DeliverRequest
+	14, // 15: vega.plugin.v1.Listener.HandleBatch:input_type -> vega.plugin.v1.HandleBatchRequest
+	8,  // 16: vega.plugin.v1.Listener.OnError:input_type -> vega.plugin.v1.OnErrorRequest
+	1,  // 17: vega.plugin.v1.Listener.Shutdown:input_type -> vega.plugin.v1.Empty
+	9,  // 18: vega.plugin.v1.Host.Ack:input_type -> vega.plugin.v1.SettleRequest
+	10, // 19: vega.plugin.v1.Host.Reject:input_type -> vega.plugin.v1.RejectRequest
+	11, // 20: vega.plugin.v1.Host.ExtendVisibility:input_type -> vega.plugin.v1.ExtendVisibilityRequest
+	12, // 21: vega.plugin.v1.Host.Send:input_type -> vega.plugin.v1.SendRequest
+	3,  // 22: vega.plugin.v1.Listener.Startup:output_type -> vega.plugin.v1.StartupResponse
+	7,  // 23: vega.plugin.v1.Listener.Handle:output_type -> vega.plugin.v1.HandleResponse
+	18, // 24: vega.plugin.v1.Listener.Deliver:output_type -> vega.plugin.v1.DeliverResponse
+	16, // 25: vega.plugin.v1.Listener.HandleBatch:output_type -> vega.plugin.v1.HandleBatchResponse
+	1,  // 26: vega.plugin.v1.Listener.OnError:output_type -> vega.plugin.v1.Empty
+	1,  // 27: vega.plugin.v1.Listener.Shutdown:output_type -> vega.plugin.v1.Empty
+	1,  // 28: vega.plugin.v1.Host.Ack:output_type -> vega.plugin.v1.Empty
+	1,  // 29: vega.plugin.v1.Host.Reject:output_type -> vega.plugin.v1.Empty
+	1,  // 30: vega.plugin.v1.Host.ExtendVisibility:output_type -> vega.plugin.v1.Empty
+	13, // 31: vega.plugin.v1.Host.Send:output_type -> vega.plugin.v1.SendResponse
+	22, // [22:32] is the sub-list for method output_type
+	12, // [12:22] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_pluginapi_proto_listener_proto_init() }
@@ -1257,7 +1377,7 @@ func file_pluginapi_proto_listener_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pluginapi_proto_listener_proto_rawDesc), len(file_pluginapi_proto_listener_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

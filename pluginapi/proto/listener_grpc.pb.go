@@ -27,6 +27,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Listener_Startup_FullMethodName     = "/vega.plugin.v1.Listener/Startup"
 	Listener_Handle_FullMethodName      = "/vega.plugin.v1.Listener/Handle"
+	Listener_Deliver_FullMethodName     = "/vega.plugin.v1.Listener/Deliver"
 	Listener_HandleBatch_FullMethodName = "/vega.plugin.v1.Listener/HandleBatch"
 	Listener_OnError_FullMethodName     = "/vega.plugin.v1.Listener/OnError"
 	Listener_Shutdown_FullMethodName    = "/vega.plugin.v1.Listener/Shutdown"
@@ -41,6 +42,10 @@ type ListenerClient interface {
 	// Handle processes one message. Calls run concurrently, up to the
 	// listener's worker count.
 	Handle(ctx context.Context, in *HandleRequest, opts ...grpc.CallOption) (*HandleResponse, error)
+	// Deliver carries Handle requests and their responses over one stream
+	// for the life of the plugin process, which costs far less per message
+	// than a call each. Responses come back in completion order.
+	Deliver(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[DeliverRequest, DeliverResponse], error)
 	// HandleBatch processes several messages in one call, for listeners
 	// that implement the batch interface (StartupResponse.batch).
 	HandleBatch(ctx context.Context, in *HandleBatchRequest, opts ...grpc.CallOption) (*HandleBatchResponse, error)
@@ -77,6 +82,19 @@ func (c *listenerClient) Handle(ctx context.Context, in *HandleRequest, opts ...
 	}
 	return out, nil
 }
+
+func (c *listenerClient) Deliver(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[DeliverRequest, DeliverResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Listener_ServiceDesc.Streams[0], Listener_Deliver_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DeliverRequest, DeliverResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Listener_DeliverClient = grpc.BidiStreamingClient[DeliverRequest, DeliverResponse]
 
 func (c *listenerClient) HandleBatch(ctx context.Context, in *HandleBatchRequest, opts ...grpc.CallOption) (*HandleBatchResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -117,6 +135,10 @@ type ListenerServer interface {
 	// Handle processes one message. Calls run concurrently, up to the
 	// listener's worker count.
 	Handle(context.Context, *HandleRequest) (*HandleResponse, error)
+	// Deliver carries Handle requests and their responses over one stream
+	// for the life of the plugin process, which costs far less per message
+	// than a call each. Responses come back in completion order.
+	Deliver(grpc.BidiStreamingServer[DeliverRequest, DeliverResponse]) error
 	// HandleBatch processes several messages in one call, for listeners
 	// that implement the batch interface (StartupResponse.batch).
 	HandleBatch(context.Context, *HandleBatchRequest) (*HandleBatchResponse, error)
@@ -139,6 +161,9 @@ func (UnimplementedListenerServer) Startup(context.Context, *StartupRequest) (*S
 }
 func (UnimplementedListenerServer) Handle(context.Context, *HandleRequest) (*HandleResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Handle not implemented")
+}
+func (UnimplementedListenerServer) Deliver(grpc.BidiStreamingServer[DeliverRequest, DeliverResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method Deliver not implemented")
 }
 func (UnimplementedListenerServer) HandleBatch(context.Context, *HandleBatchRequest) (*HandleBatchResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HandleBatch not implemented")
@@ -205,6 +230,13 @@ func _Listener_Handle_Handler(srv interface{}, ctx context.Context, dec func(int
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _Listener_Deliver_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ListenerServer).Deliver(&grpc.GenericServerStream[DeliverRequest, DeliverResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Listener_DeliverServer = grpc.BidiStreamingServer[DeliverRequest, DeliverResponse]
 
 func _Listener_HandleBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HandleBatchRequest)
@@ -288,7 +320,14 @@ var Listener_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Listener_Shutdown_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Deliver",
+			Handler:       _Listener_Deliver_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "pluginapi/proto/listener.proto",
 }
 

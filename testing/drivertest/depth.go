@@ -45,6 +45,12 @@ func testDepth(t *testing.T, s *suite) {
 		assert.Equal(t, step.wantInFlight, inFlight, "in-flight messages %s", step.name)
 	}
 
+	if s.opts.CreateQueue != nil {
+		_, _, err := depther.Depth(f.ctx, newQueueName())
+		assert.ErrorIs(t, err, drivers.ErrQueueNotFound, "depth of a queue that was never created")
+		return
+	}
+
 	visible, inFlight, err := depther.Depth(f.ctx, "never-used")
 	require.NoError(t, err, "depth of a queue that was never used")
 	assert.Zero(t, visible, "a queue that was never used has no visible messages")

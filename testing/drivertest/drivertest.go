@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,13 +27,55 @@ import (
 // DefaultTick is the suite's unit of time when Options.Tick is zero.
 const DefaultTick = 50 * time.Millisecond
 
-// Options adapts the suite to a backend.
+// Options adapts the suite to a backend. The zero value suits a backend
+// with the full semantics of the contract, such as memory and sqlite. Each
+// field that relaxes a check names the tests it changes, and those tests
+// log what they skipped or tolerated.
 type Options struct {
 	// Tick is the unit of time of the suite: visibility timeouts, delays
 	// and waits are small multiples of it, and a step that should happen
 	// at once must happen within 20 ticks. Zero means DefaultTick. A
-	// backend with coarse timers needs a larger tick.
+	// backend with coarse timers needs a larger tick, and one that counts
+	// visibility timeouts in whole seconds (SQS) a tick of one second.
 	Tick time.Duration
+
+	// CreateQueue creates a queue before the suite opens it, for backends
+	// whose drivers do not create queues on demand (SQS). With it, the
+	// suite also checks that Open and Depth of a missing queue fail with
+	// drivers.ErrQueueNotFound. Nil means the driver creates queues.
+	CreateQueue func(t *testing.T, spec QueueSpec)
+
+	// StaleReceiptsAccepted marks a backend that may accept a receipt
+	// handle that is no longer current, because the message was received
+	// again, acked or dead-lettered (SQS: DeleteMessage succeeds with such
+	// a handle). Calls with such handles may then succeed or fail with
+	// drivers.ErrInvalidReceipt; malformed handles and handles from another
+	// queue must still fail.
+	StaleReceiptsAccepted bool
+
+	// DuplicateDeliveries marks a backend that may deliver a message to two
+	// concurrent receivers (standard SQS queues). The concurrency test then
+	// requires every message at least once and logs duplicates.
+	DuplicateDeliveries bool
+
+	// NoDefaultDeadLetterQueue marks a driver that does not dead-letter to
+	// the queue named with drivers.DefaultDeadLetterSuffix when
+	// OpenOptions.DeadLetterQueue is empty (SQS, which uses the queue's
+	// redrive policy instead). The suite skips that case.
+	NoDefaultDeadLetterQueue bool
+
+	// FIFO runs the tests of FIFO queues: message groups, deduplication and
+	// dead letters that keep their group. Their queue names end in ".fifo",
+	// as SQS requires.
+	FIFO bool
+}
+
+// QueueSpec describes a queue that the suite creates with
+// Options.CreateQueue.
+type QueueSpec struct {
+	Name string
+	// FIFO requests a FIFO queue without content-based deduplication.
+	FIFO bool
 }
 
 // Run runs the conformance suite with default options. newDriver must
@@ -54,7 +97,7 @@ func RunWithOptions(t *testing.T, newDriver func(t *testing.T) drivers.Driver, o
 		tick = DefaultTick
 	}
 
-	s := &suite{newDriver: newDriver, tick: tick}
+	s := &suite{newDriver: newDriver, tick: tick, opts: opts}
 
 	tests := []struct {
 		name string
@@ -78,6 +121,11 @@ func RunWithOptions(t *testing.T, newDriver func(t *testing.T) drivers.Driver, o
 		{"CloseUnblocksReceive", testCloseUnblocksReceive},
 		{"CallsAfterClose", testCallsAfterClose},
 		{"Depth", testDepth},
+		{"MissingQueue", testMissingQueue},
+		{"FIFORequiresGroup", testFIFORequiresGroup},
+		{"FIFOGroupOrder", testFIFOGroupOrder},
+		{"FIFODeduplication", testFIFODeduplication},
+		{"FIFODeadLetter", testFIFODeadLetter},
 	}
 
 	for _, tt := range tests {
@@ -93,6 +141,7 @@ func RunWithOptions(t *testing.T, newDriver func(t *testing.T) drivers.Driver, o
 type suite struct {
 	newDriver func(t *testing.T) drivers.Driver
 	tick      time.Duration
+	opts      Options
 }
 
 // fixture is one test's driver, with an open queue on it.
@@ -102,11 +151,21 @@ type fixture struct {
 	driver drivers.Driver
 	queue  drivers.Queue
 	tick   time.Duration
+	opts   Options
+	// created holds the names of the queues made with Options.CreateQueue.
+	created map[string]bool
 }
 
 // setup returns a new driver and a queue with a name unique to the test.
 // The driver is closed when the test ends.
 func (s *suite) setup(t *testing.T) *fixture {
+	t.Helper()
+
+	return s.setupQueue(t, QueueSpec{Name: newQueueName()})
+}
+
+// setupQueue returns a new driver and the queue that spec describes.
+func (s *suite) setupQueue(t *testing.T, spec QueueSpec) *fixture {
 	t.Helper()
 
 	driver := s.newDriver(t)
@@ -117,8 +176,16 @@ func (s *suite) setup(t *testing.T) *fixture {
 		}
 	})
 
-	f := &fixture{t: t, ctx: t.Context(), driver: driver, tick: s.tick}
-	f.queue = f.open(newQueueName(), drivers.OpenOptions{})
+	f := &fixture{t: t, ctx: t.Context(), driver: driver, tick: s.tick, opts: s.opts, created: make(map[string]bool)}
+	var opts drivers.OpenOptions
+	if s.opts.NoDefaultDeadLetterQueue {
+		// Tests that dead-letter from the fixture's queue need a queue to
+		// move messages to.
+		opts.DeadLetterQueue = deadLetterQueueName(spec.Name)
+	}
+
+	f.createQueue(spec)
+	f.queue = f.open(spec.Name, opts)
 
 	return f
 }
@@ -131,6 +198,24 @@ func newQueueName() string {
 	return "drivertest-" + hex.EncodeToString(suffix[:])
 }
 
+// fifoSuffix ends the name of every FIFO queue, as SQS requires.
+const fifoSuffix = ".fifo"
+
+// newFIFOQueueName returns a FIFO queue name that no other test uses.
+func newFIFOQueueName() string {
+	return newQueueName() + fifoSuffix
+}
+
+// deadLetterQueueName returns the name of queue's dead-letter queue, with
+// drivers.DefaultDeadLetterSuffix before any ".fifo" suffix.
+func deadLetterQueueName(queue string) string {
+	base, fifo := strings.CutSuffix(queue, fifoSuffix)
+	if fifo {
+		return base + drivers.DefaultDeadLetterSuffix + fifoSuffix
+	}
+	return queue + drivers.DefaultDeadLetterSuffix
+}
+
 // ticks returns n units of the suite's time.
 func (f *fixture) ticks(n int) time.Duration {
 	return time.Duration(n) * f.tick
@@ -141,13 +226,35 @@ func (f *fixture) promptLimit() time.Duration {
 	return f.ticks(20)
 }
 
+// open opens the named queue, after creating it and its dead-letter queue
+// when the backend needs that. The queues are standard ones unless the
+// fixture's queue is FIFO.
 func (f *fixture) open(name string, opts drivers.OpenOptions) drivers.Queue {
 	f.t.Helper()
+
+	fifo := strings.HasSuffix(name, fifoSuffix)
+	f.createQueue(QueueSpec{Name: name, FIFO: fifo})
+	if opts.DeadLetterQueue != "" {
+		f.createQueue(QueueSpec{Name: opts.DeadLetterQueue, FIFO: strings.HasSuffix(opts.DeadLetterQueue, fifoSuffix)})
+	}
 
 	q, err := f.driver.Open(f.ctx, name, opts)
 	require.NoError(f.t, err, "open queue %q", name)
 
 	return q
+}
+
+// createQueue creates the queue with Options.CreateQueue, once per
+// fixture, when the backend needs that.
+func (f *fixture) createQueue(spec QueueSpec) {
+	f.t.Helper()
+
+	if f.opts.CreateQueue == nil || f.created[spec.Name] {
+		return
+	}
+
+	f.opts.CreateQueue(f.t, spec)
+	f.created[spec.Name] = true
 }
 
 // send sends a message with body and no attributes to the fixture's queue.

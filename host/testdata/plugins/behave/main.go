@@ -3,10 +3,10 @@
 //
 // The body names an action: ok, fail, fail_permanent, panic, exit,
 // crash_panic, sleep, ignore_cancel, spawn_child, ack, reject_requeue,
-// reject_dead_letter, extend, return_unsettled, env or log. Fields
-// "ms" (sleep length) and "first_only" (act only on the first delivery,
-// then succeed) refine it. Every event is appended as a JSON line to the
-// file named by the record_file config key.
+// reject_dead_letter, extend, return_unsettled, env, log or allocate.
+// Fields "ms" (sleep length), "mb" (MiB to allocate) and "first_only" (act
+// only on the first delivery, then succeed) refine it. Every event is
+// appended as a JSON line to the file named by the record_file config key.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ var version = "v1"
 type command struct {
 	Action    string `json:"action"`
 	Ms        int    `json:"ms"`
+	MB        int    `json:"mb"`
 	FirstOnly bool   `json:"first_only"`
 	Key       string `json:"key"`
 }
@@ -146,6 +148,8 @@ func (l *listener) Handle(ctx context.Context, msg *pluginapi.Message) error {
 		l.write(e)
 	case "log":
 		pluginapi.Logger().Warn("behave log line", "message_id", msg.ID)
+	case "allocate":
+		allocate(cmd.MB)
 	default:
 		return pluginapi.Permanent(fmt.Errorf("behave: unknown action %q", cmd.Action))
 	}
@@ -161,6 +165,19 @@ func (l *listener) OnError(ctx context.Context, msg *pluginapi.Message, err erro
 func (l *listener) Shutdown(ctx context.Context) error {
 	l.write(event{Event: "shutdown"})
 	return nil
+}
+
+// allocate allocates mb MiB and writes to every page, so the memory is
+// mapped and resident, not only reserved.
+func allocate(mb int) {
+	chunks := make([][]byte, mb)
+	for i := range chunks {
+		chunks[i] = make([]byte, 1<<20)
+		for page := 0; page < len(chunks[i]); page += 4096 {
+			chunks[i][page] = 1
+		}
+	}
+	runtime.KeepAlive(chunks)
 }
 
 func with(e event, name string) event {

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Starts, stops and checks a local moto_server: a server that speaks the
+# Amazon SQS API, for local runs of the sqs driver. It listens on 127.0.0.1
+# only. moto_server comes with the Python package moto; this script does
+# not install it.
+#
+# Usage: scripts/moto.sh start|stop|status
+#
+#   start    start moto_server in the background and wait until it
+#            responds; does nothing when it is already running
+#   stop     stop the moto_server that start started
+#   status   print whether it runs; exits 3 when it does not
+#
+# Environment:
+#   MOTO_PORT  port on 127.0.0.1 (default 5000)
+#
+# The pid is kept in .run/moto.pid and the output in .run/moto.log. A driver
+# block for it:
+#
+#   driver "sqs" {
+#     region            = "us-east-1"
+#     endpoint_url      = "http://127.0.0.1:5000"
+#     access_key_id     = "test"
+#     secret_access_key = "test"
+#   }
+set -euo pipefail
+
+# Seconds that start waits for the server to respond and that stop waits
+# for the process to exit before it sends SIGKILL.
+readonly start_timeout_seconds=20
+readonly stop_timeout_seconds=10
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly root
+readonly run_dir="$root/.run"
+readonly pid_file="$run_dir/moto.pid"
+readonly log_file="$run_dir/moto.log"
+
+port="${MOTO_PORT:-5000}"
+
+fail() {
+  echo "moto.sh: $*" >&2
+  exit 1
+}
+
+usage() {
+  echo "usage: scripts/moto.sh start|stop|status" >&2
+  exit 2
+}
+
+require_moto() {
+  if ! command -v moto_server >/dev/null; then
+    fail "moto_server not found in PATH; it comes with the Python package moto (pip install 'moto[server]'), which this script does not install"
+  fi
+}
+
+check_port() {
+  if [[ ! "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+    fail "invalid MOTO_PORT \"$port\": expected a TCP port from 1 to 65535"
+  fi
+}
+
+# port_in_use succeeds when something accepts TCP connections on
+# 127.0.0.1:$1.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# process_args prints the command line of process $1, one space between
+# arguments.
+process_args() {
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true
+}
+
+# running_pid prints the pid from the pid file when that process is alive
+# and runs moto_server. It removes a pid file that names no such process.
+# moto_server is a Python script, so the process name is python's and the
+# check reads the command line instead.
+running_pid() {
+  if [[ ! -f "$pid_file" ]]; then
+    return 0
+  fi
+
+  local pid
+  pid="$(<"$pid_file")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+    [[ "$(process_args "$pid")" == *moto_server* ]]; then
+    echo "$pid"
+    return 0
+  fi
+
+  rm -f "$pid_file"
+}
+
+# server_responds succeeds when moto's own API responds on port $1.
+server_responds() {
+  curl --silent --fail --max-time 2 --output /dev/null "http://127.0.0.1:$1/moto-api/"
+}
+
+show_log_tail() {
+  if [[ -s "$log_file" ]]; then
+    echo "last lines of $log_file:" >&2
+    tail -n 20 "$log_file" | sed 's/^/  /' >&2
+  fi
+}
+
+cmd_start() {
+  check_port
+  require_moto
+  if ! command -v curl >/dev/null; then
+    fail "curl not found in PATH; start uses it to wait for the server (Debian: apt-get install curl)"
+  fi
+
+  local pid
+  pid="$(running_pid)"
+  if [[ -n "$pid" ]]; then
+    echo "moto_server is already running with pid $pid: $(process_args "$pid")"
+    echo "run scripts/moto.sh stop first to start it on another port"
+    return 0
+  fi
+
+  if port_in_use "$port"; then
+    fail "port 127.0.0.1:$port is already in use; stop that process or set MOTO_PORT"
+  fi
+
+  mkdir -p "$run_dir"
+  # moto_server may be a shim (pyenv) that execs Python, so $! stays the
+  # server's pid.
+  nohup moto_server -H 127.0.0.1 -p "$port" </dev/null >"$log_file" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pid_file"
+
+  local deadline=$((SECONDS + start_timeout_seconds))
+  until server_responds "$port"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$pid_file"
+      echo "moto.sh: moto_server exited during startup" >&2
+      show_log_tail
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      kill "$pid" 2>/dev/null || true
+      rm -f "$pid_file"
+      echo "moto.sh: moto_server on 127.0.0.1:$port did not respond within ${start_timeout_seconds}s; stopped pid $pid" >&2
+      show_log_tail
+      exit 1
+    fi
+    sleep 0.2
+  done
+
+  echo "moto_server started with pid $pid: endpoint_url http://127.0.0.1:$port"
+  echo "log: $log_file"
+}
+
+cmd_stop() {
+  local pid
+  pid="$(running_pid)"
+  if [[ -z "$pid" ]]; then
+    echo "moto_server is not running (no live process in $pid_file)"
+    return 0
+  fi
+
+  kill "$pid"
+  local deadline=$((SECONDS + stop_timeout_seconds))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      echo "moto_server pid $pid did not exit within ${stop_timeout_seconds}s of SIGTERM; sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+
+  rm -f "$pid_file"
+  echo "moto_server stopped (pid $pid)"
+}
+
+cmd_status() {
+  local pid
+  pid="$(running_pid)"
+  if [[ -z "$pid" ]]; then
+    echo "moto_server is not running"
+    exit 3
+  fi
+
+  echo "moto_server is running with pid $pid: $(process_args "$pid")"
+}
+
+if (($# != 1)); then
+  usage
+fi
+
+case "$1" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) usage ;;
+esac

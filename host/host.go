@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/host/config"
@@ -78,6 +79,7 @@ func New(cfg *config.Config, logger hclog.Logger, options ...Option) *Host {
 	for _, option := range options {
 		option(h)
 	}
+	h.metrics.AddGatherer(prometheus.GathererFunc(h.gatherPluginMetrics))
 	return h
 }
 

@@ -102,6 +102,10 @@ func TestMetricsAfterRealTraffic(t *testing.T) {
 		"the 1.2 s handler outlived a third of the 1 s visibility timeout")
 	assert.GreaterOrEqual(t, sample(scrape, `vega_handler_duration_seconds_count{listener="behave",result="ok"}`), float64(5))
 	assert.Equal(t, float64(1), sample(scrape, `vega_handler_duration_seconds_count{listener="behave",result="crashed"}`))
+	// The plugin's own counter counts since its last start, and the
+	// restarted plugin handled at least the message that crashed it.
+	assert.GreaterOrEqual(t, sample(scrape, `behave_handled_total{listener="behave"}`), float64(1),
+		"the plugin's own metrics are served with a listener label")
 }
 
 func TestHealthEndpoints(t *testing.T) {

@@ -61,6 +61,9 @@ var handlerDurationBuckets = []float64{
 // *Metrics, so code paths without metrics need no checks.
 type Metrics struct {
 	registry *prometheus.Registry
+	// extra holds gatherers served next to the registry, such as the
+	// plugins' own metrics.
+	extra []prometheus.Gatherer
 
 	received             *prometheus.CounterVec
 	settled              *prometheus.CounterVec
@@ -130,6 +133,23 @@ func newCounterVec(name, help string, labels ...string) *prometheus.CounterVec {
 		Name:      name,
 		Help:      help,
 	}, labels)
+}
+
+// AddGatherer serves g's metrics on /metrics next to the registry's. Call
+// it before the Server is created.
+func (m *Metrics) AddGatherer(g prometheus.Gatherer) {
+	if m == nil {
+		return
+	}
+	m.extra = append(m.extra, g)
+}
+
+// Gatherer returns the registry together with the added gatherers.
+func (m *Metrics) Gatherer() prometheus.Gatherer {
+	if m == nil {
+		return nil
+	}
+	return append(prometheus.Gatherers{m.registry}, m.extra...)
 }
 
 // Registry returns the registry that holds every collector, or nil on a

@@ -58,7 +58,7 @@ func NewServer(addr string, m *Metrics, source StatusSource, logger hclog.Logger
 
 	mux := http.NewServeMux()
 	if registry := m.Registry(); registry != nil {
-		handler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{
+		handler := promhttp.HandlerFor(m.Gatherer(), promhttp.HandlerOpts{
 			ErrorLog:      promLogger{logger: logger},
 			ErrorHandling: promhttp.ContinueOnError,
 			Registry:      registry,

@@ -224,6 +224,17 @@ func (s *Supervisor) State() (State, error) {
 	return s.state, s.lastErr
 }
 
+// Current returns the running plugin without waiting, or nil when none is
+// usable now.
+func (s *Supervisor) Current() *Instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current == nil || !s.current.usable() {
+		return nil
+	}
+	return s.current
+}
+
 // Pid returns the process id of the running plugin, or 0 when none runs.
 func (s *Supervisor) Pid() int {
 	s.mu.Lock()

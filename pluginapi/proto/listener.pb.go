@@ -1174,6 +1174,51 @@ func (x *DeliverResponse) GetResponse() *HandleResponse {
 	return nil
 }
 
+type MetricsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Size-delimited io.prometheus.client.MetricFamily messages.
+	Families      []byte `protobuf:"bytes,1,opt,name=families,proto3" json:"families,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricsResponse) Reset() {
+	*x = MetricsResponse{}
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricsResponse) ProtoMessage() {}
+
+func (x *MetricsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pluginapi_proto_listener_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricsResponse.ProtoReflect.Descriptor instead.
+func (*MetricsResponse) Descriptor() ([]byte, []int) {
+	return file_pluginapi_proto_listener_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MetricsResponse) GetFamilies() []byte {
+	if x != nil {
+		return x.Families
+	}
+	return nil
+}
+
 var File_pluginapi_proto_listener_proto protoreflect.FileDescriptor
 
 const file_pluginapi_proto_listener_proto_rawDesc = "" +
@@ -1274,14 +1319,17 @@ const file_pluginapi_proto_listener_proto_rawDesc = "" +
 	"\x0fDeliverResponse\x12\x1f\n" +
 	"\vdelivery_id\x18\x01 \x01(\x04R\n" +
 	"deliveryId\x12:\n" +
-	"\bresponse\x18\x02 \x01(\v2\x1e.vega.plugin.v1.HandleResponseR\bresponse2\xc3\x03\n" +
+	"\bresponse\x18\x02 \x01(\v2\x1e.vega.plugin.v1.HandleResponseR\bresponse\"-\n" +
+	"\x0fMetricsResponse\x12\x1a\n" +
+	"\bfamilies\x18\x01 \x01(\fR\bfamilies2\x86\x04\n" +
 	"\bListener\x12J\n" +
 	"\aStartup\x12\x1e.vega.plugin.v1.StartupRequest\x1a\x1f.vega.plugin.v1.StartupResponse\x12G\n" +
 	"\x06Handle\x12\x1d.vega.plugin.v1.HandleRequest\x1a\x1e.vega.plugin.v1.HandleResponse\x12N\n" +
 	"\aDeliver\x12\x1e.vega.plugin.v1.DeliverRequest\x1a\x1f.vega.plugin.v1.DeliverResponse(\x010\x01\x12V\n" +
 	"\vHandleBatch\x12\".vega.plugin.v1.HandleBatchRequest\x1a#.vega.plugin.v1.HandleBatchResponse\x12@\n" +
 	"\aOnError\x12\x1e.vega.plugin.v1.OnErrorRequest\x1a\x15.vega.plugin.v1.Empty\x128\n" +
-	"\bShutdown\x12\x15.vega.plugin.v1.Empty\x1a\x15.vega.plugin.v1.Empty2\x9a\x02\n" +
+	"\bShutdown\x12\x15.vega.plugin.v1.Empty\x1a\x15.vega.plugin.v1.Empty\x12A\n" +
+	"\aMetrics\x12\x15.vega.plugin.v1.Empty\x1a\x1f.vega.plugin.v1.MetricsResponse2\x9a\x02\n" +
 	"\x04Host\x12;\n" +
 	"\x03Ack\x12\x1d.vega.plugin.v1.SettleRequest\x1a\x15.vega.plugin.v1.Empty\x12>\n" +
 	"\x06Reject\x12\x1d.vega.plugin.v1.RejectRequest\x1a\x15.vega.plugin.v1.Empty\x12R\n" +
@@ -1301,7 +1349,7 @@ func file_pluginapi_proto_listener_proto_rawDescGZIP() []byte {
 }
 
 var file_pluginapi_proto_listener_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pluginapi_proto_listener_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_pluginapi_proto_listener_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_pluginapi_proto_listener_proto_goTypes = []any{
 	(Verdict_Action)(0),             // 0: vega.plugin.v1.Verdict.Action
 	(*Empty)(nil),                   // 1: vega.plugin.v1.Empty
@@ -1322,16 +1370,17 @@ var file_pluginapi_proto_listener_proto_goTypes = []any{
 	(*HandleBatchResponse)(nil),     // 16: vega.plugin.v1.HandleBatchResponse
 	(*DeliverRequest)(nil),          // 17: vega.plugin.v1.DeliverRequest
 	(*DeliverResponse)(nil),         // 18: vega.plugin.v1.DeliverResponse
-	nil,                             // 19: vega.plugin.v1.Message.AttributesEntry
-	nil,                             // 20: vega.plugin.v1.Message.UserAttributesEntry
-	nil,                             // 21: vega.plugin.v1.SendRequest.UserAttributesEntry
+	(*MetricsResponse)(nil),         // 19: vega.plugin.v1.MetricsResponse
+	nil,                             // 20: vega.plugin.v1.Message.AttributesEntry
+	nil,                             // 21: vega.plugin.v1.Message.UserAttributesEntry
+	nil,                             // 22: vega.plugin.v1.SendRequest.UserAttributesEntry
 }
 var file_pluginapi_proto_listener_proto_depIdxs = []int32{
-	19, // 0: vega.plugin.v1.Message.attributes:type_name -> vega.plugin.v1.Message.AttributesEntry
-	20, // 1: vega.plugin.v1.Message.user_attributes:type_name -> vega.plugin.v1.Message.UserAttributesEntry
+	20, // 0: vega.plugin.v1.Message.attributes:type_name -> vega.plugin.v1.Message.AttributesEntry
+	21, // 1: vega.plugin.v1.Message.user_attributes:type_name -> vega.plugin.v1.Message.UserAttributesEntry
 	5,  // 2: vega.plugin.v1.HandleRequest.message:type_name -> vega.plugin.v1.Message
 	5,  // 3: vega.plugin.v1.OnErrorRequest.message:type_name -> vega.plugin.v1.Message
-	21, // 4: vega.plugin.v1.SendRequest.user_attributes:type_name -> vega.plugin.v1.SendRequest.UserAttributesEntry
+	22, // 4: vega.plugin.v1.SendRequest.user_attributes:type_name -> vega.plugin.v1.SendRequest.UserAttributesEntry
 	5,  // 5: vega.plugin.v1.HandleBatchRequest.messages:type_name -> vega.plugin.v1.Message
 	0,  // 6: vega.plugin.v1.Verdict.action:type_name -> vega.plugin.v1.Verdict.Action
 	15, // 7: vega.plugin.v1.HandleBatchResponse.verdicts:type_name -> vega.plugin.v1.Verdict
@@ -1345,22 +1394,24 @@ var file_pluginapi_proto_listener_proto_depIdxs = []int32{
 	14, // 15: vega.plugin.v1.Listener.HandleBatch:input_type -> vega.plugin.v1.HandleBatchRequest
 	8,  // 16: vega.plugin.v1.Listener.OnError:input_type -> vega.plugin.v1.OnErrorRequest
 	1,  // 17: vega.plugin.v1.Listener.Shutdown:input_type -> vega.plugin.v1.Empty
-	9,  // 18: vega.plugin.v1.Host.Ack:input_type -> vega.plugin.v1.SettleRequest
-	10, // 19: vega.plugin.v1.Host.Reject:input_type -> vega.plugin.v1.RejectRequest
-	11, // 20: vega.plugin.v1.Host.ExtendVisibility:input_type -> vega.plugin.v1.ExtendVisibilityRequest
-	12, // 21: vega.plugin.v1.Host.Send:input_type -> vega.plugin.v1.SendRequest
-	3,  // 22: vega.plugin.v1.Listener.Startup:output_type -> vega.plugin.v1.StartupResponse
-	7,  // 23: vega.plugin.v1.Listener.Handle:output_type -> vega.plugin.v1.HandleResponse
-	18, // 24: vega.plugin.v1.Listener.Deliver:output_type -> vega.plugin.v1.DeliverResponse
-	16, // 25: vega.plugin.v1.Listener.HandleBatch:output_type -> vega.plugin.v1.HandleBatchResponse
-	1,  // 26: vega.plugin.v1.Listener.OnError:output_type -> vega.plugin.v1.Empty
-	1,  // 27: vega.plugin.v1.Listener.Shutdown:output_type -> vega.plugin.v1.Empty
-	1,  // 28: vega.plugin.v1.Host.Ack:output_type -> vega.plugin.v1.Empty
-	1,  // 29: vega.plugin.v1.Host.Reject:output_type -> vega.plugin.v1.Empty
-	1,  // 30: vega.plugin.v1.Host.ExtendVisibility:output_type -> vega.plugin.v1.Empty
-	13, // 31: vega.plugin.v1.Host.Send:output_type -> vega.plugin.v1.SendResponse
-	22, // [22:32] is the sub-list for method output_type
-	12, // [12:22] is the sub-list for method input_type
+	1,  // 18: vega.plugin.v1.Listener.Metrics:input_type -> vega.plugin.v1.Empty
+	9,  // 19: vega.plugin.v1.Host.Ack:input_type -> vega.plugin.v1.SettleRequest
+	10, // 20: vega.plugin.v1.Host.Reject:input_type -> vega.plugin.v1.RejectRequest
+	11, // 21: vega.plugin.v1.Host.ExtendVisibility:input_type -> vega.plugin.v1.ExtendVisibilityRequest
+	12, // 22: vega.plugin.v1.Host.Send:input_type -> vega.plugin.v1.SendRequest
+	3,  // 23: vega.plugin.v1.Listener.Startup:output_type -> vega.plugin.v1.StartupResponse
+	7,  // 24: vega.plugin.v1.Listener.Handle:output_type -> vega.plugin.v1.HandleResponse
+	18, // 25: vega.plugin.v1.Listener.Deliver:output_type -> vega.plugin.v1.DeliverResponse
+	16, // 26: vega.plugin.v1.Listener.HandleBatch:output_type -> vega.plugin.v1.HandleBatchResponse
+	1,  // 27: vega.plugin.v1.Listener.OnError:output_type -> vega.plugin.v1.Empty
+	1,  // 28: vega.plugin.v1.Listener.Shutdown:output_type -> vega.plugin.v1.Empty
+	19, // 29: vega.plugin.v1.Listener.Metrics:output_type -> vega.plugin.v1.MetricsResponse
+	1,  // 30: vega.plugin.v1.Host.Ack:output_type -> vega.plugin.v1.Empty
+	1,  // 31: vega.plugin.v1.Host.Reject:output_type -> vega.plugin.v1.Empty
+	1,  // 32: vega.plugin.v1.Host.ExtendVisibility:output_type -> vega.plugin.v1.Empty
+	13, // 33: vega.plugin.v1.Host.Send:output_type -> vega.plugin.v1.SendResponse
+	23, // [23:34] is the sub-list for method output_type
+	12, // [12:23] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -1377,7 +1428,7 @@ func file_pluginapi_proto_listener_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pluginapi_proto_listener_proto_rawDesc), len(file_pluginapi_proto_listener_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -31,6 +31,7 @@ const (
 	Listener_HandleBatch_FullMethodName = "/vega.plugin.v1.Listener/HandleBatch"
 	Listener_OnError_FullMethodName     = "/vega.plugin.v1.Listener/OnError"
 	Listener_Shutdown_FullMethodName    = "/vega.plugin.v1.Listener/Shutdown"
+	Listener_Metrics_FullMethodName     = "/vega.plugin.v1.Listener/Metrics"
 )
 
 // ListenerClient is the client API for Listener service.
@@ -53,6 +54,9 @@ type ListenerClient interface {
 	OnError(ctx context.Context, in *OnErrorRequest, opts ...grpc.CallOption) (*Empty, error)
 	// Shutdown runs once before the host stops the plugin process.
 	Shutdown(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*Empty, error)
+	// Metrics returns the plugin's own Prometheus metrics, which the host
+	// serves with its own under a listener label.
+	Metrics(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*MetricsResponse, error)
 }
 
 type listenerClient struct {
@@ -126,6 +130,16 @@ func (c *listenerClient) Shutdown(ctx context.Context, in *Empty, opts ...grpc.C
 	return out, nil
 }
 
+func (c *listenerClient) Metrics(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*MetricsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MetricsResponse)
+	err := c.cc.Invoke(ctx, Listener_Metrics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ListenerServer is the server API for Listener service.
 // All implementations must embed UnimplementedListenerServer
 // for forward compatibility.
@@ -146,6 +160,9 @@ type ListenerServer interface {
 	OnError(context.Context, *OnErrorRequest) (*Empty, error)
 	// Shutdown runs once before the host stops the plugin process.
 	Shutdown(context.Context, *Empty) (*Empty, error)
+	// Metrics returns the plugin's own Prometheus metrics, which the host
+	// serves with its own under a listener label.
+	Metrics(context.Context, *Empty) (*MetricsResponse, error)
 	mustEmbedUnimplementedListenerServer()
 }
 
@@ -173,6 +190,9 @@ func (UnimplementedListenerServer) OnError(context.Context, *OnErrorRequest) (*E
 }
 func (UnimplementedListenerServer) Shutdown(context.Context, *Empty) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Shutdown not implemented")
+}
+func (UnimplementedListenerServer) Metrics(context.Context, *Empty) (*MetricsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Metrics not implemented")
 }
 func (UnimplementedListenerServer) mustEmbedUnimplementedListenerServer() {}
 func (UnimplementedListenerServer) testEmbeddedByValue()                  {}
@@ -292,6 +312,24 @@ func _Listener_Shutdown_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Listener_Metrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Empty)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ListenerServer).Metrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Listener_Metrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ListenerServer).Metrics(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Listener_ServiceDesc is the grpc.ServiceDesc for Listener service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -318,6 +356,10 @@ var Listener_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Shutdown",
 			Handler:    _Listener_Shutdown_Handler,
+		},
+		{
+			MethodName: "Metrics",
+			Handler:    _Listener_Metrics_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

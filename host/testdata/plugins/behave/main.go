@@ -20,8 +20,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vega-host/vega-host/pluginapi"
 )
+
+// handled counts handled messages in the plugin's own metrics, which the
+// host serves with a listener label.
+var handled = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "behave_handled_total",
+	Help: "Messages the behave plugin handled.",
+})
+
+func init() {
+	pluginapi.Registry().MustRegister(handled)
+}
 
 // version is set at build time with -ldflags "-X main.version=...", so
 // tests can tell two builds apart.
@@ -155,6 +168,7 @@ func (l *listener) Handle(ctx context.Context, msg *pluginapi.Message) error {
 	}
 
 	l.write(with(base, "handled"))
+	handled.Inc()
 	return nil
 }
 

@@ -40,6 +40,10 @@ var allMessageAttributes = []string{"All"}
 // With a zero req.VisibilityTimeout the messages are released right after
 // the receive, because service/sqs v1.53.0 leaves a zero VisibilityTimeout
 // out of the request and SQS would apply the queue's default instead.
+// receiveMargin is how long a receive may take beyond its long-poll wait
+// before it is abandoned as a network failure.
+const receiveMargin = 5 * time.Second
+
 func (q *queue) Receive(ctx context.Context, req drivers.ReceiveRequest) ([]*drivers.Message, error) {
 	if err := validateReceiveRequest(req); err != nil {
 		return nil, fmt.Errorf("receive from queue %q: %w", q.info.name, err)
@@ -56,6 +60,13 @@ func (q *queue) Receive(ctx context.Context, req drivers.ReceiveRequest) ([]*dri
 
 	callCtx, release := q.driver.untilClosed(ctx)
 	defer release()
+
+	// A server that stops answering mid-call, such as a paused process or
+	// a half-open connection, would hold the long poll forever, since the
+	// SDK's HTTP client sets no overall timeout. The call gets its wait
+	// time and a margin, then fails like any network error.
+	callCtx, cancel := context.WithTimeout(callCtx, min(req.WaitTime, q.driver.cfg.waitTime())+receiveMargin)
+	defer cancel()
 
 	// NOTE: when the SDK's checksum check fails, the whole receive fails
 	// and its messages stay hidden until their visibility timeout lapses.

@@ -121,6 +121,32 @@ func Start(tb testing.TB) *Server {
 	return server
 }
 
+// StartPrivate runs a moto_server of tb's own even when EndpointEnv points
+// at a shared one, for tests that pause or stop the server.
+func StartPrivate(tb testing.TB) *Server {
+	tb.Helper()
+	tb.Setenv(EndpointEnv, "")
+	return Start(tb)
+}
+
+// Pause stops the moto_server process with SIGSTOP: it keeps its queues
+// and its port, but answers nothing until Resume, like a broker behind a
+// network outage.
+func (s *Server) Pause() error {
+	if s.cmd == nil {
+		return errors.New("a shared moto_server cannot be paused; use StartPrivate")
+	}
+	return s.cmd.Process.Signal(syscall.SIGSTOP)
+}
+
+// Resume continues a paused moto_server.
+func (s *Server) Resume() error {
+	if s.cmd == nil {
+		return errors.New("a shared moto_server cannot be resumed; use StartPrivate")
+	}
+	return s.cmd.Process.Signal(syscall.SIGCONT)
+}
+
 // StartProcess runs a new moto_server on a free port of 127.0.0.1 and waits
 // until it responds. The caller stops it with Stop. It fails when
 // moto_server is not on PATH.

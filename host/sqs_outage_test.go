@@ -1,0 +1,56 @@
+package host_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/internal/mototest"
+)
+
+func TestSQSOutageResumesWithoutLoss(t *testing.T) {
+	const total = 30
+	moto := mototest.StartPrivate(t)
+	queue := mototest.QueueName("outage")
+	moto.CreateQueue(t, queue, nil)
+	record := filepath.Join(t.TempDir(), "events.jsonl")
+	cfg := sqsConfig(t, moto, queue, record, "workers = 2\n  max_messages = 10\n  visibility_timeout = 60")
+	h := startSQSHost(t, cfg)
+
+	var messages []drivers.OutgoingMessage
+	for i := range total {
+		messages = append(messages, drivers.OutgoingMessage{Body: []byte(fmt.Sprintf(`{"action": "ok", "key": "m%d"}`, i))})
+	}
+	sendSQS(t, cfg, queue, messages[:10])
+	b := &bundle{record: record}
+	require.Eventually(t, func() bool { return b.count(t, "handled", "") >= 10 }, within, tick)
+
+	// The broker stops answering for 10 seconds.
+	require.NoError(t, moto.Pause())
+	time.Sleep(10 * time.Second)
+	require.NoError(t, moto.Resume())
+
+	sendSQS(t, cfg, queue, messages[10:])
+	require.Eventually(t, func() bool { return b.count(t, "handled", "") >= total }, 2*within, tick,
+		"the listener resumes by itself after the outage")
+
+	seen := map[string]bool{}
+	for _, e := range b.events(t) {
+		if e.Event == "handled" {
+			seen[e.Key] = true
+		}
+	}
+	assert.Len(t, seen, total, "no message lost")
+
+	logs := h.logs.String()
+	failures := strings.Count(logs, `"receive failed"`)
+	assert.GreaterOrEqual(t, failures, 1, "the outage is logged")
+	assert.LessOrEqual(t, failures, 10, "receive failures back off instead of flooding the log")
+	assert.Contains(t, logs, `"receive recovered"`)
+}

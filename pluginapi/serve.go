@@ -36,6 +36,10 @@ func Logger() hclog.Logger {
 // only when the host stops the plugin. Run by hand, outside the host, the
 // binary prints a short explanation and exits with status 1.
 func Serve(listener Listener) {
+	// Logging to the stderr pipe of a host that died would kill the plugin
+	// with SIGPIPE before it could stop the processes it started.
+	signal.Ignore(syscall.SIGPIPE)
+
 	go exitWithParent(os.Getppid())
 	go exitOnTerminate()
 

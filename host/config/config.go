@@ -23,7 +23,8 @@ const (
 	// flight for before it is dead-lettered as poison.
 	DefaultCrashLimit = 3
 	// DefaultRestartLimit is how many failed starts or crashes in a row,
-	// with no healthy minute between them, mark a plugin failed.
+	// with no handled message or healthy minute between them, mark a
+	// plugin failed.
 	DefaultRestartLimit = 10
 
 	DefaultRetryDelay      = 1 * time.Second
@@ -124,7 +125,8 @@ type Listener struct {
 	// for before the host dead-letters it instead of handing it out again.
 	CrashLimit int
 	// RestartLimit is how many failed starts or crashes in a row mark the
-	// plugin failed; a minute of healthy running resets the count.
+	// plugin failed; a handled message or a minute of healthy running
+	// resets the count.
 	RestartLimit int
 	// MemoryLimit is how many bytes of address space the plugin process
 	// may map beyond what it has mapped when the host applies the limit,

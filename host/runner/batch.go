@@ -60,6 +60,9 @@ func (r *Runner) processVerdicts(pollCtx context.Context, plugins Plugins, messa
 	}
 	started := time.Now()
 	response, err := instance.Listener().HandleBatch(ctx, request)
+	if err == nil {
+		instance.MarkProgress()
+	}
 	for _, stop := range stops {
 		stop()
 	}

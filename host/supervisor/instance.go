@@ -85,6 +85,9 @@ type Instance struct {
 	// deliver carries Handle requests; nil for a plugin that cannot open
 	// the stream, which then gets one call per message.
 	deliver *deliverStream
+	// progressed is set once the plugin answered a Handle request, so a
+	// crash after real work does not count as a crash loop.
+	progressed atomic.Bool
 }
 
 // Start checks the plugin binary's pinned hash, execs it, checks the
@@ -174,10 +177,29 @@ func (i *Instance) connect(ctx context.Context, host proto.HostServer) error {
 // Errors are gRPC status errors: Unavailable when the plugin is gone, and
 // DeadlineExceeded or Canceled when ctx ends first.
 func (i *Instance) Handle(ctx context.Context, request *proto.HandleRequest) (*proto.HandleResponse, error) {
+	var response *proto.HandleResponse
+	var err error
 	if i.deliver != nil {
-		return i.deliver.handle(ctx, request)
+		response, err = i.deliver.handle(ctx, request)
+	} else {
+		response, err = i.rpc.Handle(ctx, request)
 	}
-	return i.rpc.Handle(ctx, request)
+	if err == nil {
+		i.progressed.Store(true)
+	}
+	return response, err
+}
+
+// MarkProgress records that the plugin did useful work, such as a batch
+// call that returned.
+func (i *Instance) MarkProgress() {
+	i.progressed.Store(true)
+}
+
+// Progressed reports whether the plugin answered a Handle request since
+// it started.
+func (i *Instance) Progressed() bool {
+	return i.progressed.Load()
 }
 
 // Batch reports whether the listener handles messages in batches.
@@ -194,7 +216,13 @@ func (i *Instance) describeStartError(err error) error {
 	case strings.Contains(lower, "unrecognized remote plugin message"):
 		_, line, _ := strings.Cut(firstLine(text), "message: ")
 		if line == "" {
-			return fmt.Errorf("start plugin %s: %w: the process printed nothing on stdout before it exited; check that its main calls pluginapi.Serve", i.spec.Path, ErrHandshake)
+			// Nothing on stdout means the process ended before its
+			// handshake: it may have been killed (by the OOM killer, say) or
+			// failed early, so the start is tried again like any other, up
+			// to the restart limit.
+			waitExited(i, exitStatusWait)
+			return fmt.Errorf("start plugin %s: the process exited before its handshake (%s); check that its main calls pluginapi.Serve and see its stderr",
+				i.spec.Path, i.ExitStatus())
 		}
 		return fmt.Errorf("start plugin %s: %w: it wrote %q to stdout before the handshake; a plugin must not print to stdout (log with pluginapi.Logger)", i.spec.Path, ErrHandshake, line)
 

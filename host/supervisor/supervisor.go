@@ -18,8 +18,9 @@ import (
 const (
 	restartBaseDelay = 200 * time.Millisecond
 	restartMaxDelay  = time.Minute
-	// healthyPeriod is how long a plugin must run before a crash counts
-	// as the first of a new series rather than the next of the old one.
+	// healthyPeriod is how long a plugin must run, unless it handled a
+	// message, before a crash counts as the first of a new series rather
+	// than the next of the old one.
 	healthyPeriod = time.Minute
 	// exitPollInterval is how often the supervisor checks that the plugin
 	// process is alive.
@@ -127,7 +128,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 		s.handleCrash(instance)
 
-		if time.Since(started) > healthyPeriod {
+		// A plugin that ran for a while or handled messages before it
+		// crashed is not crash-looping: its crash starts a new series.
+		if time.Since(started) > healthyPeriod || instance.Progressed() {
 			failures = 0
 		}
 		failures++

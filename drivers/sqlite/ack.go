@@ -10,9 +10,9 @@ import (
 
 var _ drivers.BatchAcker = (*queue)(nil)
 
-// Acks of concurrent callers share write transactions (see writer), so Ack
-// needs no batching by the caller to scale. AckBatch saves the per-call
-// overhead on top of that when the caller holds several receipts at once.
+// Acks of concurrent callers share write transactions (see writer), so
+// callers need not batch acks to scale. AckBatch saves the overhead per
+// call on top of that when a caller has several receipts at once.
 
 // Ack deletes the message that receipt identifies.
 func (q *queue) Ack(ctx context.Context, receipt string) error {
@@ -45,10 +45,10 @@ func (q *queue) Ack(ctx context.Context, receipt string) error {
 }
 
 // AckBatch deletes the messages that receipts identify in one transaction
-// and returns one error per receipt, in order: nil for a deleted message,
-// an error wrapping drivers.ErrInvalidReceipt for an unknown or stale
-// receipt, and the same error for every valid receipt when the transaction
-// fails.
+// and returns one error per receipt, in order. An entry is nil for a
+// deleted message and wraps drivers.ErrInvalidReceipt for an unknown or
+// stale receipt. When the transaction fails, every valid receipt gets its
+// error.
 func (q *queue) AckBatch(ctx context.Context, receipts []string) []error {
 	errs := make([]error, len(receipts))
 

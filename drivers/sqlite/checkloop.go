@@ -38,7 +38,7 @@ const (
 const busyCommitRate = 2000
 
 // checkLoop is the state of watcher.run: when the next read of
-// data_version is due.
+// data_version is due, and whether the file watch is suspended.
 type checkLoop struct {
 	w *watcher
 
@@ -51,6 +51,9 @@ type checkLoop struct {
 	// Receive.
 	unwatch *time.Timer
 
+	// active reports whether Receives wait, as the loop last saw it: true
+	// from a start to the poll that finds none.
+	active bool
 	// recheckArmed reports whether recheck runs.
 	recheckArmed bool
 	// nextRecheck indexes the pause before the read after the next, unless
@@ -95,6 +98,7 @@ func (w *watcher) run() {
 			// A commit whose WAL write notified before the subscription
 			// counted and that published after its version read would go
 			// unseen, so the reads after a notification follow a start too.
+			l.active = true
 			l.safety.Reset(w.interval)
 			l.unwatch.Stop()
 			l.armRecheck()
@@ -115,6 +119,12 @@ func (w *watcher) run() {
 }
 
 func (l *checkLoop) fileChanged() {
+	if !l.active {
+		// No Receive waits, and the next one to wait reads the version
+		// itself.
+		return
+	}
+
 	if l.w.writer.committedWithin(ownWriteWindow) {
 		l.notifiedSinceRead = true
 		if !l.recheckArmed {
@@ -221,10 +231,11 @@ func (l *checkLoop) armRecheckAfter(delay time.Duration) {
 // the checks stop until the next start, and the file watch ends a while
 // later.
 func (l *checkLoop) checked(active bool) {
-	if active {
+	if active || !l.active {
 		return
 	}
 
+	l.active = false
 	l.stopChecks()
 	l.unwatch.Reset(unwatchDelay)
 }

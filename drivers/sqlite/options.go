@@ -48,8 +48,9 @@ func WithBusyTimeout(timeout time.Duration) Option {
 
 // WithPollInterval sets how often the driver checks for messages that other
 // processes sent or released while a Receive waits. With file
-// notifications, a write by another process triggers a check at once, and
-// the interval only bounds the wait when a notification does not arrive.
+// notifications, a write by another process triggers a check within
+// milliseconds, and the interval only bounds the wait when a notification
+// does not arrive.
 // Without them, the interval is the latency of such messages. Each check is
 // one small query. Messages sent through the same Driver wake a waiting
 // Receive at once regardless. The default is DefaultPollInterval.

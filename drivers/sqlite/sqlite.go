@@ -207,8 +207,10 @@ func (d *Driver) Close() error {
 	close(d.done)
 	d.mu.Unlock()
 
-	d.watcher.close()
+	// Running calls finish before the watcher stops, so that no Receive
+	// starts a file watch after the watcher released it.
 	d.active.Wait()
+	d.watcher.close()
 
 	err := errors.Join(
 		d.closeStatements(),

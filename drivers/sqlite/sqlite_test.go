@@ -33,6 +33,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestConformanceWithoutFileNotifications(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T) drivers.Driver {
+		return openDriver(t, newDatabasePath(t), sqlite.WithFileNotifications(false))
+	})
+}
+
 func BenchmarkSendReceiveAck(b *testing.B) {
 	drivertest.Benchmark(b, func(b *testing.B) drivers.Driver {
 		return openDriver(b, newDatabasePath(b))

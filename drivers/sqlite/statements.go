@@ -77,7 +77,8 @@ WHERE id = :id`
 const earliestSQL = `
 SELECT min(visible_at) FROM messages WHERE queue = :queue`
 
-// preparer is what *sql.DB and *sql.Conn have in common for preparing.
+// preparer is the method of *sql.DB and *sql.Conn that prepares a
+// statement.
 type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }

@@ -20,11 +20,10 @@ import (
 // its WAL, and every poll interval in case a notification does not arrive.
 // It does either only while at least one Receive waits.
 //
-// NOTE: where notifications do not arrive, such as on a filesystem that
-// does not report changes made through another kernel or on a platform
-// without an fsnotify backend, Receives learn of messages from other
-// processes only at the next poll, by default up to DefaultPollInterval
-// later.
+// NOTE: the watch cannot start when the user's inotify limits are reached
+// or the platform has no fsnotify backend, and some filesystems may not
+// report writes. Receives then learn of messages from other processes only
+// at the next poll, by default up to DefaultPollInterval later.
 type watcher struct {
 	// writer reads data_version.
 	writer   *writer
@@ -38,9 +37,10 @@ type watcher struct {
 	// file changed.
 	fileChanged chan struct{}
 
-	// fileMu guards fileSubscription and watchFailed. It is taken before
-	// mu, and held while the kernel removes a watch, which can take
-	// milliseconds, so that mu, which Sends take, is never held then.
+	// fileMu guards fileSubscription, watchFailed and acquired, and is
+	// taken before mu. The calls into the kernel that end watches run with
+	// fileMu held and mu free, so that Sends, which take mu, do not wait
+	// for them.
 	fileMu sync.Mutex
 	// fileSubscription is the active file subscription, or nil. The watch
 	// starts with the first waiting Receive and ends unwatchDelay after the
@@ -277,85 +277,6 @@ func (w *watcher) close() {
 	if w.acquired {
 		sharedFileEvents.release()
 		w.acquired = false
-	}
-}
-
-// watchFilesLocked starts the file subscription unless it runs, file
-// notifications are off, or an earlier attempt failed. The caller holds
-// fileMu.
-func (w *watcher) watchFilesLocked() {
-	if w.files == nil || w.fileSubscription != nil || w.watchFailed {
-		return
-	}
-
-	err := w.acquireFileEventsLocked()
-	if err == nil {
-		w.fileSubscription, err = sharedFileEvents.subscribe(w.files.dir, w.files.names, w.fileChanged, w.logger)
-	}
-	if err != nil {
-		w.watchFailed = true
-		w.logger.Warn("watch database files failed, checking for changes by other processes only by polling",
-			"folder", w.files.dir, "poll_interval", w.interval.String(), "error", err)
-
-		return
-	}
-}
-
-func (w *watcher) acquireFileEventsLocked() error {
-	if w.acquired {
-		return nil
-	}
-
-	if err := sharedFileEvents.acquire(); err != nil {
-		return err
-	}
-
-	w.acquired = true
-
-	return nil
-}
-
-// unwatchFilesLocked ends the file subscription. The caller holds fileMu.
-func (w *watcher) unwatchFilesLocked() {
-	if w.fileSubscription != nil {
-		w.fileSubscription.cancel()
-		w.fileSubscription = nil
-	}
-}
-
-// watchFiles starts the file subscription, as watchFilesLocked does.
-func (w *watcher) watchFiles() {
-	w.fileMu.Lock()
-	defer w.fileMu.Unlock()
-
-	w.watchFilesLocked()
-}
-
-// unwatchFiles ends the file subscription and reports whether there was
-// one.
-func (w *watcher) unwatchFiles() bool {
-	w.fileMu.Lock()
-	defer w.fileMu.Unlock()
-
-	watching := w.fileSubscription != nil
-	w.unwatchFilesLocked()
-
-	return watching
-}
-
-// unwatchFilesIfIdle ends the file subscription when no Receive waits.
-func (w *watcher) unwatchFilesIfIdle() {
-	w.fileMu.Lock()
-	defer w.fileMu.Unlock()
-
-	w.mu.Lock()
-	idle := w.waiting == 0
-	w.mu.Unlock()
-
-	// A Receive that starts to wait now takes fileMu in subscribe first,
-	// and so finds the subscription ended and starts a new one.
-	if idle {
-		w.unwatchFilesLocked()
 	}
 }
 

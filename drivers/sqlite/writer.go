@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +35,12 @@ const maxExtraTransactions = 2
 // operations of everyone, while the others wait for their outcome. A caller
 // without competition so runs its statement in its own goroutine, with no
 // hand-over to another goroutine.
+//
+// NOTE: a leader with queued operations starts the next transaction right
+// after the last one commits, while a writer in another process waits in
+// SQLite's busy handler, which sleeps between its attempts. Under sustained
+// load here, such a writer, for example `vega-host send`, can keep losing
+// the lock and wait up to its busy timeout.
 type writer struct {
 	conn  *sql.Conn
 	stmts *writeStatements
@@ -64,7 +68,7 @@ type writeOperation struct {
 	// apply runs the operation's statements inside the open transaction
 	// and reports whether they changed the database.
 	apply applyFunc
-	// changed is what apply reported on its latest run.
+	// changed is the report of apply's latest run.
 	changed bool
 	// singleStatement marks an apply that runs one statement, which
 	// needs no explicit transaction when it is alone in a batch.
@@ -113,9 +117,10 @@ func newWriter(conn *sql.Conn, stmts *writeStatements) *writer {
 // do runs apply in a write transaction and returns when the transaction
 // committed or failed. When ctx ends before a leader started the
 // operation, do returns ctx.Err() and the operation never runs. Once it
-// started, do waits for its outcome, which takes at most one transaction,
-// or the busy timeout and the retries when another process holds the write
-// lock.
+// started, do waits for its outcome, which takes one transaction, or the
+// busy timeout and the retries when another process holds the write lock.
+// A caller that leads also runs up to maxExtraTransactions transactions of
+// other callers before it returns.
 func (w *writer) do(ctx context.Context, apply applyFunc) error {
 	return w.submit(ctx, newWriteOperation(ctx, apply))
 }
@@ -130,7 +135,7 @@ func (w *writer) doStatement(ctx context.Context, apply applyFunc) error {
 
 // readVersion returns PRAGMA data_version of the write connection. It
 // changes when another connection commits to the database, and not when
-// the writer commits, so it tells changes by other processes, or other
+// the writer commits, so it separates commits by other processes, or other
 // Drivers, from this Driver's own.
 func (w *writer) readVersion(ctx context.Context) (int64, error) {
 	var version int64
@@ -198,11 +203,8 @@ func (w *writer) submit(ctx context.Context, op *writeOperation) error {
 // and the queue is empty, or maxExtraTransactions later. It unlocks lead and
 // hands it off when operations are left.
 func (w *writer) runAsLeader(own *writeOperation) {
-	extra := 0
-
-	for extra <= maxExtraTransactions {
-		ownTaken := own.state.Load() != operationQueued
-
+	// extra counts the transactions from the one that took own on.
+	for extra := 0; extra <= maxExtraTransactions; {
 		batch := w.takeQueued(nil)
 		if len(batch) == 0 {
 			break
@@ -210,7 +212,7 @@ func (w *writer) runAsLeader(own *writeOperation) {
 
 		w.commit(batch)
 
-		if ownTaken || own.state.Load() != operationQueued {
+		if own.state.Load() != operationQueued {
 			extra++
 		}
 	}
@@ -265,148 +267,3 @@ func (w *writer) takeQueued(ops []*writeOperation) []*writeOperation {
 
 	return ops
 }
-
-// commit runs the operations of batch in one transaction, together with
-// those queued while it runs, and hands each caller its outcome. When an
-// operation fails, the transaction rolls back, its caller gets the error,
-// and the others run again in a new transaction. When the database is
-// locked, the whole batch is retried as retryBusy does.
-func (w *writer) commit(batch []*writeOperation) {
-	pending := batch
-	backoff := firstBusyBackoff
-
-	for attempt := 1; ; {
-		pending = finishEnded(pending)
-		if len(pending) == 0 {
-			return
-		}
-
-		failed, err := w.runTransaction(&pending)
-
-		switch {
-		case err == nil:
-			DebugBatches.Add(1)
-			DebugOps.Add(int64(len(pending)))
-			if slices.ContainsFunc(pending, func(op *writeOperation) bool { return op.changed }) {
-				w.lastCommit.Store(time.Now().UnixNano())
-				w.commits.Add(1)
-			}
-
-			for _, op := range pending {
-				op.done <- nil
-			}
-			return
-
-		case isBusy(err) && attempt < maxBusyAttempts:
-			// Another process holds the write lock beyond the busy timeout,
-			// or a statement found the database locked. Wait and retry the
-			// whole batch, as retryBusy does for a single statement.
-			time.Sleep(backoff)
-			backoff *= 2
-			attempt++
-
-		case failed >= 0 && !isBusy(err):
-			pending[failed].done <- err
-			pending = append(pending[:failed], pending[failed+1:]...)
-
-		default:
-			for _, op := range pending {
-				op.done <- err
-			}
-			return
-		}
-	}
-}
-
-// finishEnded hands ctx.Err() to the operations whose context ended before
-// their transaction started, drops them and returns the others.
-func finishEnded(ops []*writeOperation) []*writeOperation {
-	running := ops[:0]
-	for _, op := range ops {
-		if err := op.ctx.Err(); err != nil {
-			op.done <- err
-			continue
-		}
-
-		running = append(running, op)
-	}
-
-	return running
-}
-
-// runTransaction runs the pending operations in one transaction. The
-// operations queued before it commits join the transaction and are
-// appended to pending. When an operation fails, it returns the operation's
-// index in pending and the error. When BEGIN or COMMIT fails, it returns -1
-// and the error. The transaction is rolled back in both cases.
-func (w *writer) runTransaction(pending *[]*writeOperation) (failed int, err error) {
-	s := w.stmts
-	ops := *pending
-
-	if w.needsNoTransaction(ops) {
-		for i, op := range ops {
-			if err := op.run(s); err != nil {
-				return i, err
-			}
-		}
-		return -1, nil
-	}
-
-	// The writer connection's DSN sets _txlock=immediate, but that applies
-	// to database/sql transactions only, so the mode is spelled out.
-	if _, err := s.begin.Exec(); err != nil {
-		return -1, fmt.Errorf("begin transaction: %w", err)
-	}
-
-	for i := 0; ; i++ {
-		if i == len(ops) {
-			ops = w.takeQueued(ops)
-			*pending = ops
-
-			if i == len(ops) {
-				break
-			}
-		}
-
-		if err := ops[i].run(s); err != nil {
-			w.rollback()
-			return i, err
-		}
-	}
-
-	if _, err := s.commit.Exec(); err != nil {
-		w.rollback()
-		return -1, fmt.Errorf("commit transaction: %w", err)
-	}
-
-	return -1, nil
-}
-
-// needsNoTransaction reports whether ops may run one statement at a time
-// without BEGIN and COMMIT: a batch of reads, which then take no write
-// lock, or a single statement, which SQLite runs in a transaction of its
-// own, unless other callers contend. Both save two statements.
-func (w *writer) needsNoTransaction(ops []*writeOperation) bool {
-	// While callers contend, BEGIN and COMMIT let the operations that
-	// arrive during the statement join it.
-	if len(ops) == 1 && ops[0].singleStatement {
-		return time.Now().UnixNano()-w.lastContended.Load() >= contentionWindow.Nanoseconds()
-	}
-
-	for _, op := range ops {
-		if !op.readOnly {
-			return false
-		}
-	}
-
-	return true
-}
-
-// rollback ends the open transaction. SQLite may have rolled it back
-// already after some errors, and then ROLLBACK fails harmlessly with "no
-// transaction is active".
-func (w *writer) rollback() {
-	_, _ = w.stmts.rollback.Exec()
-}
-
-var DebugBatches, DebugOps atomic.Int64

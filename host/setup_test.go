@@ -32,6 +32,7 @@ type event struct {
 	Env          []string `json:"env"`
 	Config       string   `json:"config"`
 	Version      string   `json:"version"`
+	At           int64    `json:"at"`
 }
 
 // bundle holds a running host and what a test inspects around it.

@@ -59,6 +59,8 @@ type event struct {
 	Config       string   `json:"config,omitempty"`
 	ChildPid     int      `json:"child_pid,omitempty"`
 	Version      string   `json:"version"`
+	// At is when the event happened, in Unix nanoseconds.
+	At int64 `json:"at"`
 }
 
 type listener struct {
@@ -202,6 +204,7 @@ func with(e event, name string) event {
 func (l *listener) write(e event) {
 	e.Pid = os.Getpid()
 	e.Version = version
+	e.At = time.Now().UnixNano()
 	line, _ := json.Marshal(e)
 	l.mu.Lock()
 	defer l.mu.Unlock()

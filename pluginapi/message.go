@@ -112,15 +112,22 @@ func (m *Message) Decode(v any) error {
 	}
 	if err := json.Unmarshal(m.Body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			return fmt.Errorf("decode message %s: %w: field %q is a JSON %s, expected %s", m.ID, ErrInvalidBody, typeErr.Field, typeErr.Value, typeErr.Type)
+		}
+		if errors.As(err, &typeErr) {
+			// A value without a field name, such as a number too large for
+			// a float64 in Object's map.
+			return fmt.Errorf("decode message %s: %w: a JSON %s does not fit %s", m.ID, ErrInvalidBody, typeErr.Value, typeErr.Type)
 		}
 		return fmt.Errorf("decode message %s: %w: the body is not a valid JSON object: %w", m.ID, ErrInvalidBody, err)
 	}
 	return nil
 }
 
-// Object returns the body decoded as a JSON object.
+// Object returns the body decoded as a JSON object. Numbers become
+// float64, so a number beyond float64's range is an invalid body; decode
+// into a struct with json.Number fields with Decode to keep such values.
 func (m *Message) Object() (map[string]any, error) {
 	var object map[string]any
 	if err := m.Decode(&object); err != nil {

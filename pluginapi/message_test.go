@@ -48,6 +48,17 @@ func TestMessageDecode(t *testing.T) {
 	}
 }
 
+func TestMessageObjectHugeNumber(t *testing.T) {
+	msg := &Message{ID: "m1", Body: []byte(`{"n": 1e400}`)}
+
+	_, err := msg.Object()
+
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalidBody)
+	assert.Contains(t, err.Error(), "does not fit float64")
+	assert.NotContains(t, err.Error(), `field ""`, "no empty field name in the message")
+}
+
 func TestMessageObject(t *testing.T) {
 	msg := &Message{Body: []byte(`{"n": 1, "tags": ["a"]}`)}
 

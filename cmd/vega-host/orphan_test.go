@@ -237,9 +237,9 @@ func processGroup(t *testing.T, pgrp int) []int {
 	return members
 }
 
-// When the host dies, the plugin's stderr is a pipe that nobody reads
-// anymore. A plugin told to stop, by SIGTERM or because its parent is
-// gone, must still kill the processes of its group.
+// When the host dies, the plugin's stderr is a pipe without a reader. A
+// plugin told to stop, by SIGTERM or because its parent is gone, must
+// still kill the processes of its group.
 func TestPluginStopsGroupWithBrokenStderr(t *testing.T) {
 	plugin := buildtest.Binary(t, "./host/testdata/plugins/behave")
 
@@ -258,8 +258,11 @@ func TestPluginStopsGroupWithBrokenStderr(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	require.NoError(t, stdoutWriter.Close())
 	require.NoError(t, stderrWriter.Close())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	defer func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
@@ -269,13 +272,16 @@ func TestPluginStopsGroupWithBrokenStderr(t *testing.T) {
 	require.NoError(t, err, "read the plugin's handshake line")
 	require.True(t, strings.HasPrefix(handshake, "1|1|"), "handshake line %q", handshake)
 
-	// A process in the plugin's group, as a child the plugin started
-	// would be.
+	// This process joins the plugin's group, as a child that the plugin
+	// started would be in it.
 	member := exec.Command("sleep", "300")
 	member.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: cmd.Process.Pid}
 	require.NoError(t, member.Start())
-	memberExited := make(chan error, 1)
-	go func() { memberExited <- member.Wait() }()
+	memberExited := make(chan struct{})
+	go func() {
+		_ = member.Wait()
+		close(memberExited)
+	}()
 	defer func() {
 		_ = member.Process.Kill()
 		<-memberExited

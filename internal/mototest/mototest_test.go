@@ -36,6 +36,7 @@ func TestStartServesSQS(t *testing.T) {
 }
 
 func TestStopEndsServer(t *testing.T) {
+	t.Setenv(mototest.EndpointEnv, "")
 	server, err := mototest.StartProcess()
 	require.NoError(t, err)
 	address := server.Endpoint()[len("http://"):]
@@ -48,6 +49,7 @@ func TestStopEndsServer(t *testing.T) {
 }
 
 func TestStartWithoutBinary(t *testing.T) {
+	t.Setenv(mototest.EndpointEnv, "")
 	t.Setenv("PATH", t.TempDir())
 
 	_, err := mototest.StartProcess()
@@ -55,6 +57,29 @@ func TestStartWithoutBinary(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "moto_server not found on PATH", "the error should say what is missing")
 	assert.ErrorContains(t, err, "pip install", "the error should say where moto_server comes from")
+}
+
+func TestSharedServerFromEnv(t *testing.T) {
+	private := mototest.StartPrivate(t)
+	t.Setenv(mototest.EndpointEnv, private.Endpoint())
+
+	shared, err := mototest.StartProcess()
+
+	require.NoError(t, err)
+	assert.Equal(t, private.Endpoint(), shared.Endpoint(), "the shared server is used instead of a new one")
+	require.NoError(t, shared.Stop(), "stopping a shared server does nothing")
+	_, err = net.DialTimeout("tcp", private.Endpoint()[len("http://"):], time.Second)
+	assert.NoError(t, err, "the shared server keeps running")
+}
+
+func TestSharedServerMustRespond(t *testing.T) {
+	t.Setenv(mototest.EndpointEnv, "http://127.0.0.1:1")
+
+	_, err := mototest.StartProcess()
+
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "does not respond")
+	assert.ErrorContains(t, err, "scripts/moto.sh start", "the error says how to start it")
 }
 
 func TestQueueNameIsUnique(t *testing.T) {

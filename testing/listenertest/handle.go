@@ -152,10 +152,6 @@ func WithContext(ctx context.Context) HandleOption {
 	return func(s *handleSettings) { s.ctx = ctx }
 }
 
-// TODO: the harness calls Handle only. A pluginapi.BatchListener's
-// HandleBatch and its verdicts are not covered yet, so test those through
-// hosttest.
-
 // Handle delivers one message to the listener's Handle and records what
 // happened. body is the message body: a string, []byte or json.RawMessage
 // is used as it is, the Message of an earlier Result is delivered again

@@ -281,3 +281,15 @@ func (b *bundle) releaseAll(t *testing.T, queue string, messages []*drivers.Mess
 		require.NoError(t, q.ChangeVisibility(t.Context(), m.ReceiptHandle, 0))
 	}
 }
+
+func TestHandlerSendsFollowUpJob(t *testing.T) {
+	b := startHost(t)
+
+	id := b.send(t, `{"action": "send_followup", "key": "parent"}`)
+
+	require.Eventually(t, func() bool { return b.count(t, "handled", "parent") == 1 }, within, tick)
+	followups := b.receiveAll(t, "followups")
+	require.Len(t, followups, 1, "the handler's Send reached the listener's driver")
+	assert.JSONEq(t, `{"action": "ok", "key": "followup-of-parent"}`, string(followups[0].Body))
+	assert.Equal(t, id, followups[0].UserAttributes["origin"].StringValue, "user attributes pass through the host")
+}

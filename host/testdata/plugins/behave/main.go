@@ -66,6 +66,7 @@ type event struct {
 type listener struct {
 	mu     sync.Mutex
 	record *os.File
+	sender pluginapi.Sender
 }
 
 func (l *listener) Startup(ctx context.Context, info pluginapi.StartupInfo) error {
@@ -84,6 +85,7 @@ func (l *listener) Startup(ctx context.Context, info pluginapi.StartupInfo) erro
 		return fmt.Errorf("open record file: %w", err)
 	}
 	l.record = file
+	l.sender = info.Sender
 	l.write(event{Event: "startup", Config: string(info.Config)})
 	pluginapi.Logger().Info("behave plugin started")
 	return nil
@@ -156,6 +158,17 @@ func (l *listener) Handle(ctx context.Context, msg *pluginapi.Message) error {
 		if err := msg.Ack(ctx); err != nil {
 			return err
 		}
+	case "send_followup":
+		id, err := l.sender.Send(ctx, "followups", pluginapi.OutgoingMessage{
+			Body:           []byte(`{"action": "ok", "key": "followup-of-` + cmd.Key + `"}`),
+			UserAttributes: map[string]pluginapi.Attribute{"origin": {DataType: "String", StringValue: msg.ID}},
+		})
+		if err != nil {
+			return err
+		}
+		e := with(base, "sent")
+		e.Error = id
+		l.write(e)
 	case "return_unsettled":
 	case "env":
 		e := with(base, "env")

@@ -49,7 +49,7 @@ func prepareSocketDir(logger hclog.Logger) (string, error) {
 		removed++
 	}
 	if removed > 0 {
-		logger.Info("removed stale plugin sockets", "count", removed, "dir", dir)
+		logger.Debug("removed stale plugin sockets", "count", removed, "dir", dir)
 	}
 	return dir, nil
 }

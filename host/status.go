@@ -79,7 +79,6 @@ func (h *Host) startMetricsServer() (*metrics.Server, error) {
 	if err := server.Start(); err != nil {
 		return nil, err
 	}
-	h.logger.Info("serving metrics and health checks", "addr", server.Addr())
 	return server, nil
 }
 

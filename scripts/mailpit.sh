@@ -163,7 +163,9 @@ cmd_start() {
   done
 
   mkdir -p "$run_dir"
-  nohup "$binary" \
+  # setsid puts mailpit in a session of its own, so the Ctrl-C that stops
+  # a host started next to it (scripts/start.sh) does not stop mailpit.
+  setsid nohup "$binary" \
     --smtp "127.0.0.1:$smtp_port" \
     --listen "127.0.0.1:$http_port" \
     --disable-version-check \

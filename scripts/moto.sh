@@ -126,7 +126,8 @@ cmd_start() {
   mkdir -p "$run_dir"
   # moto_server may be a shim (pyenv) that execs Python, so $! stays the
   # server's pid.
-  nohup moto_server -H 127.0.0.1 -p "$port" </dev/null >"$log_file" 2>&1 &
+  # setsid keeps a terminal's Ctrl-C, meant for a host, away from it.
+  setsid nohup moto_server -H 127.0.0.1 -p "$port" </dev/null >"$log_file" 2>&1 &
   pid=$!
   echo "$pid" >"$pid_file"
 

@@ -403,7 +403,7 @@ func (g generateReport) print(out, blockOut io.Writer) {
 	fmt.Fprintln(out, "Next:")
 	fmt.Fprintf(out, "  go test %s\n", pkg)
 	fmt.Fprintf(out, "  go build -o %s %s\n", binary, pkg)
-	fmt.Fprintf(out, "  vega-host run -config %s\n", configArg)
+	fmt.Fprintf(out, "  bin/vega-host run -config %s\n", configArg)
 }
 
 // relative returns path relative to the working directory when it is

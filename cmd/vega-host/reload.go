@@ -36,6 +36,16 @@ func reloadCommand(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitUsage, message: fmt.Sprintf("unexpected argument %q; reload takes only flags", flags.Arg(0))}
 	}
 
+	// The host would reject an invalid file and say so only in its log, so
+	// reload checks the file first and reports its problems here.
+	if _, err := loadConfig(*configPath, stderr); err != nil {
+		var exit *exitError
+		if errors.As(err, &exit) && exit.message != "" {
+			exit.message += "; the running host keeps its current config, so fix the file and run reload again"
+		}
+		return err
+	}
+
 	pidFile, err := pidFilePath(*configPath, *pidPath)
 	if err != nil {
 		return err

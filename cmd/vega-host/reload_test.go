@@ -97,8 +97,13 @@ func TestReloadRejectsInvalidConfig(t *testing.T) {
 	writeFile(t, s.config, jobsConfig(s.plugin, s.record, "workers = 0", ""))
 	output, err := vega(t, s.vegaHost, "", "reload", "-config", s.config)
 
-	require.NoError(t, err, output)
-	assert.Contains(t, output, "sent SIGHUP to vega-host (pid "+strconv.Itoa(host.cmd.Process.Pid))
+	assert.Equal(t, 1, exitCode(t, err), "reload checks the file before it signals the host")
+	assert.Contains(t, output, s.config+":7:13: error: Invalid workers")
+	assert.Contains(t, output, "the running host keeps its current config")
+
+	// A SIGHUP from elsewhere, such as a service manager, reaches the host
+	// with the invalid file all the same.
+	require.NoError(t, host.cmd.Process.Signal(syscall.SIGHUP))
 	require.Eventually(t, func() bool {
 		return strings.Contains(host.output.String(), "reload rejected, still running the previous config")
 	}, within, poll, "the host logs the rejection")
@@ -128,7 +133,7 @@ listener "more" {
 
 	require.NoError(t, err, output)
 	require.Eventually(t, func() bool {
-		return strings.Contains(host.output.String(), "reload applied")
+		return strings.Contains(host.output.String(), "config reloaded")
 	}, within, poll, "the host logs the reload")
 	s.handle(t, "more", "added")
 	s.handle(t, "jobs", "kept")
@@ -181,7 +186,7 @@ func TestRunPidFileFlag(t *testing.T) {
 
 	require.NoError(t, err, output)
 	require.Eventually(t, func() bool {
-		return strings.Contains(host.output.String(), "reload applied")
+		return strings.Contains(host.output.String(), "config reloaded")
 	}, within, poll)
 	_, err = os.Stat(s.config + ".pid")
 	assert.ErrorIs(t, err, fs.ErrNotExist, "no pid file at the default path")

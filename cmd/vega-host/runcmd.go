@@ -121,7 +121,7 @@ func reloadConfig(h *host.Host, path string, output *redact.Writer, logger hclog
 		logger.Error("reload failed, still running the previous config", "config", path, "error", err)
 		return
 	}
-	logger.Info("reload applied", "config", path, "listeners", len(cfg.Listeners))
+	logger.Debug("reload applied", "config", path, "listeners", len(cfg.Listeners))
 }
 
 // newLogger builds the host's logger from the host block. With the auto

@@ -67,9 +67,12 @@ func sendFrom(stdin io.Reader, args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	body := flags.Arg(0)
 	if body != "-" {
+		if err := checkJSONObject([]byte(body)); err != nil {
+			return fmt.Errorf("%w; quote the body for the shell, e.g. '{\"to\": \"a@example.com\"}'", err)
+		}
 		id, err := sendOne(ctx, driver, *queue, []byte(body), template)
 		if err != nil {
-			return fmt.Errorf("%w; quote the body for the shell, e.g. '{\"to\": \"a@example.com\"}'", err)
+			return err
 		}
 		fmt.Fprintln(stdout, id)
 		return nil
@@ -112,9 +115,10 @@ func sendOne(ctx context.Context, driver drivers.Driver, queue string, body []by
 	}
 	msg := template
 	msg.Body = bytes.Clone(body)
+	// Drivers name the queue in their errors already.
 	id, err := driver.Send(ctx, queue, msg)
 	if err != nil {
-		return "", fmt.Errorf("send to queue %q: %w", queue, err)
+		return "", err
 	}
 	return id, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -67,7 +68,7 @@ func (r *Runner) Reject(ctx context.Context, req *proto.RejectRequest) (*proto.E
 	r.crashes.forget(d.msg.ID)
 	d.setOutcome(metrics.OutcomeDeadLettered)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeDeadLettered)
-	r.logger.Warn("message dead-lettered by handler", "message_id", d.msg.ID, "dead_letter_queue", r.deadLetterQueueName(), "reason", reason)
+	r.logLimited(hclog.Error, "message dead-lettered by handler", "message_id", d.msg.ID, "dead_letter_queue", r.deadLetterQueueName(), "reason", reason)
 	return &proto.Empty{}, nil
 }
 

@@ -31,6 +31,7 @@ type record struct {
 // summary is the outcome of one run.
 type summary struct {
 	dir      string
+	driver   string
 	messages int
 
 	// handled counts the seqs with at least one done record.
@@ -44,13 +45,18 @@ type summary struct {
 	handledAndDeadLettered int
 	// duplicates counts the done records beyond the first of each seq.
 	duplicates int
+	// sameReceiveCount counts the done records beyond the first of each
+	// seq and receive count. A redelivery by the host raises the receive
+	// count, so these are deliveries that the queue service itself made
+	// twice, as moto_server sometimes does under concurrent receivers.
+	sameReceiveCount int
 	// lost lists the seqs with neither outcome that are not in the queue
 	// either.
 	lost []int
 	// missingReason lists the seqs dead-lettered without a reason.
 	missingReason []int
-	// left counts the seqs still in the queue at the end, which happens
-	// only when the run timed out.
+	// left counts the seqs still in the queue or not sent yet at the end,
+	// which happens only when the run timed out.
 	left int
 
 	pluginKills int
@@ -69,7 +75,7 @@ type summary struct {
 // count reads the plugin's records and the dead-letter queue after the
 // host stopped and builds the summary.
 func (r *chaosRun) count(ctx context.Context) (*summary, error) {
-	s := &summary{dir: r.dir, messages: r.opts.messages, orphans: r.orphans, seed: r.opts.seed}
+	s := &summary{dir: r.dir, driver: r.opts.driver, messages: r.opts.messages, orphans: r.orphans, seed: r.opts.seed}
 	for _, k := range r.kills {
 		if k.target == "host" {
 			s.hostKills++
@@ -84,13 +90,19 @@ func (r *chaosRun) count(ctx context.Context) (*summary, error) {
 		return nil, err
 	}
 	done := make(map[int]int)
+	type delivery struct{ seq, receiveCount int }
+	doneDeliveries := make(map[delivery]int)
 	for _, rec := range records {
 		if rec.event == "done" {
 			done[rec.seq]++
+			doneDeliveries[delivery{rec.seq, rec.receiveCount}]++
 		}
 	}
 	for _, count := range done {
 		s.duplicates += count - 1
+	}
+	for _, count := range doneDeliveries {
+		s.sameReceiveCount += count - 1
 	}
 	s.handled = len(done)
 
@@ -116,9 +128,10 @@ func (r *chaosRun) count(ctx context.Context) (*summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.left = len(left)
+	sent := int(r.sent.Load())
+	s.left = len(left) + r.opts.messages - sent
 
-	for seq := 1; seq <= r.opts.messages; seq++ {
+	for seq := 1; seq <= sent; seq++ {
 		_, handled := done[seq]
 		_, deadLettered := deadLetters[seq]
 		_, inQueue := left[seq]
@@ -165,9 +178,9 @@ func readRecords(path string) ([]record, error) {
 // stopped. It first waits for hidden messages to become visible, because a
 // retry delay or the visibility timeout of a killed host may still run.
 func (r *chaosRun) readLeftovers(ctx context.Context) (map[int]string, error) {
-	queue, err := r.driver.Open(ctx, queueName, drivers.OpenOptions{DeadLetterQueue: deadLetterQueueName})
+	queue, err := r.driver.Open(ctx, r.queue, drivers.OpenOptions{DeadLetterQueue: r.deadLetterQueue})
 	if err != nil {
-		return nil, fmt.Errorf("open queue %q: %w", queueName, err)
+		return nil, fmt.Errorf("open queue %q: %w", r.queue, err)
 	}
 
 	deadline := time.Now().Add(visibilityTimeout + 2*time.Second)
@@ -211,13 +224,29 @@ func (r *chaosRun) readQueue(ctx context.Context, queue drivers.Queue) (map[int]
 	}
 }
 
-// String returns the one-line summary the command prints.
+// String returns the one-line summary the command prints. An sqs run adds
+// its driver and same_receive_count after the duplicates.
 func (s *summary) String() string {
-	return fmt.Sprintf("chaos: messages=%d handled=%d dead_lettered=%d duplicates=%d lost=%d left=%d plugin_kills=%d host_kills=%d"+
+	driver, duplicates := "", fmt.Sprintf("duplicates=%d", s.duplicates)
+	if s.driver == driverSQS {
+		driver = " driver=" + s.driver
+		duplicates += fmt.Sprintf(" same_receive_count=%d", s.sameReceiveCount)
+	}
+	return fmt.Sprintf("chaos:%s messages=%d handled=%d dead_lettered=%d %s lost=%d left=%d plugin_kills=%d host_kills=%d"+
 		" in_flight_at_kills=%d crash_dead_lettered=%d handled_and_dead_lettered=%d missing_reason=%d orphans=%d elapsed=%s seed=%d",
-		s.messages, s.handled, s.deadLettered, s.duplicates, len(s.lost), s.left, s.pluginKills, s.hostKills,
+		driver, s.messages, s.handled, s.deadLettered, duplicates, len(s.lost), s.left, s.pluginKills, s.hostKills,
 		s.inFlightAtKills, s.crashDeadLettered, s.handledAndDeadLettered, len(s.missingReason), len(s.orphans),
 		s.elapsed.Round(time.Millisecond), s.seed)
+}
+
+// killedDuplicates returns the duplicates that kills can explain. On sqs
+// these exclude the deliveries moto_server made twice itself, which no
+// kill caused.
+func (s *summary) killedDuplicates() int {
+	if s.driver == driverSQS {
+		return s.duplicates - s.sameReceiveCount
+	}
+	return s.duplicates
 }
 
 // problems lists every check the run failed.
@@ -233,8 +262,8 @@ func (s *summary) problems() []string {
 		problems = append(problems, fmt.Sprintf("%d dead-lettered messages have no %s attribute: seqs %s",
 			len(s.missingReason), drivers.DeadLetterReasonAttribute, firstSeqs(s.missingReason)))
 	}
-	if s.duplicates > s.inFlightAtKills {
-		problems = append(problems, fmt.Sprintf("%d duplicate handlings exceed the %d messages in flight at the kills", s.duplicates, s.inFlightAtKills))
+	if s.killedDuplicates() > s.inFlightAtKills {
+		problems = append(problems, fmt.Sprintf("%d duplicate handlings exceed the %d messages in flight at the kills", s.killedDuplicates(), s.inFlightAtKills))
 	}
 	if len(s.orphans) > 0 {
 		problems = append(problems, fmt.Sprintf("plugin processes %v outlived their killed host by %s", s.orphans, pluginExitWait))

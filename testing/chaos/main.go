@@ -2,7 +2,7 @@
 
 // Command chaos checks that Vega Host loses no message under failure. It
 // runs the real vega-host binary with a test plugin on the embedded SQLite
-// queue and kills the plugin process with SIGKILL every half second. It
+// queue, or with -driver sqs on a local moto_server, and kills the plugin process with SIGKILL every half second. It
 // also kills the host itself with SIGKILL a few times and restarts it.
 // Finally it lets the queue drain, stops the host with SIGTERM and prints
 // one summary line:
@@ -18,7 +18,8 @@
 //
 // Without -host-binary and -plugin-binary it builds both with go build,
 // so it must run inside the module. It reads /proc, so it runs on Linux
-// only.
+// only. With -driver sqs it needs moto_server on PATH, or the endpoint of a
+// running one in VEGA_MOTO_ENDPOINT.
 package main
 
 import (
@@ -29,12 +30,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 )
 
 // options holds the settings of one chaos run.
 type options struct {
+	// driver is the queue backend: driverSQLite or driverSQS.
+	driver string
 	// messages is how many messages are enqueued, each with its own seq.
 	messages int
 	// workers is the listener's workers setting.
@@ -92,6 +96,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 	var opts options
 	var verbose bool
+	flags.StringVar(&opts.driver, "driver", driverSQLite, "queue backend: sqlite (the embedded queue) or sqs (a local moto_server, fed at most "+
+		strconv.Itoa(maxQueuedSQS)+" messages at a time)")
 	flags.IntVar(&opts.messages, "messages", 10000, "number of messages to enqueue")
 	flags.IntVar(&opts.workers, "workers", 8, "workers setting of the listener")
 	flags.DurationVar(&opts.pluginKillInterval, "plugin-kill-interval", 500*time.Millisecond, "time between two SIGKILLs of the plugin process; 0 kills it never")
@@ -128,6 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // validate rejects settings the run cannot work with.
 func (o options) validate() error {
 	switch {
+	case o.driver != driverSQLite && o.driver != driverSQS:
+		return fmt.Errorf("-driver %q is invalid, must be %s or %s", o.driver, driverSQLite, driverSQS)
 	case o.messages < 1:
 		return fmt.Errorf("-messages %d is invalid, must be at least 1", o.messages)
 	case o.workers < 1 || o.workers > 1000:

@@ -12,14 +12,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/vega-host/vega-host/drivers"
 	"github.com/vega-host/vega-host/drivers/sqlite"
+	"github.com/vega-host/vega-host/internal/mototest"
 )
 
-// Names and settings of the listener under test.
+// Names and settings of the listener under test. An sqs run appends a
+// random suffix to both queue names.
 const (
 	queueName           = "chaos"
 	deadLetterQueueName = "chaos-dlq"
@@ -60,26 +63,46 @@ type chaosRun struct {
 	pidFile string
 	plugin  string
 
-	driver *sqlite.Driver
-	dlq    drivers.Queue
-	host   *hostProcess
-	starts int
+	// queue and deadLetterQueue are the names of the listener's queues.
+	queue           string
+	deadLetterQueue string
+	driver          queueDriver
+	dlq             drivers.Queue
+	// moto is the moto_server of an sqs run, and nil on sqlite.
+	moto *mototest.Server
+	// hostEnv is added to the environment of each host.
+	hostEnv []string
+	host    *hostProcess
+	starts  int
+
+	// sent is the highest seq enqueued so far. Seqs are sent in order.
+	sent atomic.Int64
+	// stopFeed, feedDone and feedErr belong to the feeder of an sqs run.
+	stopFeed context.CancelFunc
+	feedDone chan struct{}
+	feedErr  atomic.Pointer[error]
 
 	kills   []kill
 	orphans []int
 	rng     *rand.Rand
 }
 
+// queueDriver is a driver that also reports the depth of a queue, as the
+// sqlite and sqs drivers do.
+type queueDriver interface {
+	drivers.Driver
+	Depth(ctx context.Context, queue string) (visible, hidden int, err error)
+}
+
 // run executes the whole suite, from the setup through the chaos phase
 // and the drain to the count.
 func run(ctx context.Context, opts options) (*summary, error) {
-	r, err := setup(opts)
+	r, err := setup(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer r.driver.Close()
+	defer r.close()
 
-	r.progressf("enqueueing %d messages in %s", opts.messages, r.dir)
 	if err := r.enqueue(ctx); err != nil {
 		return nil, err
 	}
@@ -88,8 +111,12 @@ func run(ctx context.Context, opts options) (*summary, error) {
 	if err := r.startHost(); err != nil {
 		return nil, err
 	}
+	if opts.driver == driverSQS {
+		r.startFeeder(ctx, maxQueuedSQS)
+	}
 	timedOut, chaosErr := r.chaos(ctx)
 	elapsed := time.Since(started)
+	r.stopFeeder()
 
 	exitCode, stopErr := r.host.terminate(shutdownTimeout + 30*time.Second)
 	if err := errors.Join(chaosErr, stopErr); err != nil {
@@ -111,9 +138,9 @@ func run(ctx context.Context, opts options) (*summary, error) {
 	return s, nil
 }
 
-// setup prepares the working folder, the binaries, the config and the
-// queue.
-func setup(opts options) (*chaosRun, error) {
+// setup prepares the working folder, the binaries, the queues and the
+// config. The caller closes the run when setup succeeds.
+func setup(ctx context.Context, opts options) (*chaosRun, error) {
 	dir := opts.dir
 	if dir == "" {
 		var err error
@@ -125,32 +152,65 @@ func setup(opts options) (*chaosRun, error) {
 	}
 
 	r := &chaosRun{
-		opts:    opts,
-		dir:     dir,
-		config:  filepath.Join(dir, "listeners.hcl"),
-		record:  filepath.Join(dir, "records.txt"),
-		pidFile: filepath.Join(dir, "plugin.pid"),
-		rng:     rand.New(rand.NewPCG(opts.seed, opts.seed>>1)),
+		opts:            opts,
+		queue:           queueName,
+		deadLetterQueue: deadLetterQueueName,
+		dir:             dir,
+		config:          filepath.Join(dir, "listeners.hcl"),
+		record:          filepath.Join(dir, "records.txt"),
+		pidFile:         filepath.Join(dir, "plugin.pid"),
+		rng:             rand.New(rand.NewPCG(opts.seed, opts.seed>>1)),
 	}
 
 	if err := r.prepareBinaries(); err != nil {
 		return nil, err
 	}
-	if err := r.writeConfig(); err != nil {
+	if err := r.openQueues(ctx); err != nil {
+		r.close()
 		return nil, err
+	}
+	if err := r.writeConfig(); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// openQueues opens the suite's own driver, after starting moto_server on
+// an sqs run, and the dead-letter queue that count reads.
+func (r *chaosRun) openQueues(ctx context.Context) error {
+	if r.opts.driver == driverSQS {
+		if err := r.setupSQS(ctx); err != nil {
+			return err
+		}
+	} else {
+		driver, err := sqlite.Open(filepath.Join(r.dir, "queue.db"))
+		if err != nil {
+			return err
+		}
+		r.driver = driver
 	}
 
-	driver, err := sqlite.Open(filepath.Join(dir, "queue.db"))
+	dlq, err := r.driver.Open(ctx, r.deadLetterQueue, drivers.OpenOptions{})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("open queue %q: %w", r.deadLetterQueue, err)
 	}
-	dlq, err := driver.Open(context.Background(), deadLetterQueueName, drivers.OpenOptions{})
-	if err != nil {
-		_ = driver.Close()
-		return nil, fmt.Errorf("open queue %q: %w", deadLetterQueueName, err)
+	r.dlq = dlq
+	return nil
+}
+
+// close stops the feeder, closes the suite's driver and stops the
+// moto_server that the run started.
+func (r *chaosRun) close() {
+	r.stopFeeder()
+	if r.driver != nil {
+		_ = r.driver.Close()
 	}
-	r.driver, r.dlq = driver, dlq
-	return r, nil
+	if r.moto != nil {
+		if err := r.moto.Stop(); err != nil {
+			r.progressf("stop moto_server: %v", err)
+		}
+	}
 }
 
 // prepareBinaries builds whichever of the two binaries has no path.
@@ -205,15 +265,20 @@ func (r *chaosRun) writeConfig() error {
 	// restart_limit is at its maximum because a kill of a plugin that has
 	// not handled a message yet, as when only retries wait in the queue,
 	// counts as one more crash in a row.
+	driverBlock := `driver "sqlite" {
+  path = "queue.db"
+}`
+	if r.opts.driver == driverSQS {
+		driverBlock = r.sqsDriverBlock()
+	}
+
 	content := fmt.Sprintf(`host {
   log_level        = "info"
   log_format       = "json"
   shutdown_timeout = %d
 }
 
-driver "sqlite" {
-  path = "queue.db"
-}
+%s
 
 listener "chaos" {
   plugin             = %q
@@ -232,7 +297,7 @@ listener "chaos" {
     pid_file    = %q
   }
 }
-`, int(shutdownTimeout.Seconds()), r.plugin, queueName, deadLetterQueueName, r.opts.workers,
+`, int(shutdownTimeout.Seconds()), driverBlock, r.plugin, r.queue, r.deadLetterQueue, r.opts.workers,
 		int(visibilityTimeout.Seconds()), maxRetries, r.record, r.pidFile)
 
 	if err := os.WriteFile(r.config, []byte(content), 0o644); err != nil {
@@ -241,12 +306,19 @@ listener "chaos" {
 	return nil
 }
 
-// enqueue sends the messages with seq 1 to opts.messages.
+// enqueue sends the messages that wait in the queue before the first
+// host starts: all of them on sqlite, and the first maxQueuedSQS on sqs,
+// whose feeder sends the others while the host runs.
 func (r *chaosRun) enqueue(ctx context.Context) error {
+	if r.opts.driver == driverSQS {
+		r.progressf("enqueueing up to %d of %d messages, then feeding the rest gradually, in %s", maxQueuedSQS, r.opts.messages, r.dir)
+		return r.topUp(ctx, maxQueuedSQS)
+	}
+
+	r.progressf("enqueueing %d messages in %s", r.opts.messages, r.dir)
 	for seq := 1; seq <= r.opts.messages; seq++ {
-		body := []byte(`{"seq": ` + strconv.Itoa(seq) + `}`)
-		if _, err := r.driver.Send(ctx, queueName, drivers.OutgoingMessage{Body: body}); err != nil {
-			return fmt.Errorf("enqueue seq %d: %w", seq, err)
+		if err := r.send(ctx, seq); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -256,7 +328,7 @@ func (r *chaosRun) enqueue(ctx context.Context) error {
 func (r *chaosRun) startHost() error {
 	r.starts++
 	logPath := filepath.Join(r.dir, fmt.Sprintf("host-%d.log", r.starts))
-	host, err := startHost(r.opts.hostBinary, r.config, logPath)
+	host, err := startHost(r.opts.hostBinary, r.config, logPath, r.hostEnv...)
 	if err != nil {
 		return err
 	}
@@ -286,6 +358,9 @@ func (r *chaosRun) chaos(ctx context.Context) (bool, error) {
 		case <-ticker.C:
 		}
 
+		if err := r.feederError(); err != nil {
+			return false, err
+		}
 		if r.host.exited() {
 			logPath := filepath.Join(r.dir, fmt.Sprintf("host-%d.log", r.starts))
 			return false, fmt.Errorf("host %d exited on its own with %v, the last lines of %s:\n%s", r.host.pid(), r.host.err,
@@ -342,14 +417,17 @@ func (r *chaosRun) hostKillPoints() []int {
 	return points
 }
 
-// depth returns the messages left in the queue and how many of them are
-// hidden because they are in flight or wait out a retry delay.
+// depth returns the messages not processed yet, those in the queue and
+// those not sent yet, and how many of them are hidden because they are in
+// flight or wait out a retry delay. The feeder may send between the two
+// reads, which can only make remaining too large.
 func (r *chaosRun) depth(ctx context.Context) (remaining, hidden int, err error) {
-	visible, hidden, err := r.driver.Depth(ctx, queueName)
+	unsent := r.opts.messages - int(r.sent.Load())
+	visible, hidden, err := r.driver.Depth(ctx, r.queue)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read queue depth: %w", err)
 	}
-	return visible + hidden, hidden, nil
+	return unsent + visible + hidden, hidden, nil
 }
 
 // killPlugin kills the host's plugin process, if one runs and has

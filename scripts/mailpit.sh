@@ -30,6 +30,8 @@ readonly stop_timeout_seconds=10
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly root
+# shellcheck source=lib/service.sh
+source "$root/scripts/lib/service.sh"
 readonly bin_dir="$root/.bin"
 readonly binary="$bin_dir/mailpit"
 readonly run_dir="$root/.run"
@@ -112,12 +114,6 @@ running_pid() {
   rm -f "$pid_file"
 }
 
-# process_args prints the command line of process $1, one space between
-# arguments.
-process_args() {
-  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true
-}
-
 api_responds() {
   curl --silent --fail --max-time 2 --output /dev/null "http://127.0.0.1:$1/api/v1/messages"
 }
@@ -198,37 +194,11 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z "$pid" ]]; then
-    echo "mailpit is not running (no live process in $pid_file)"
-    return 0
-  fi
-
-  kill "$pid"
-  local deadline=$((SECONDS + stop_timeout_seconds))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      echo "mailpit pid $pid did not exit within ${stop_timeout_seconds}s of SIGTERM; sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-  done
-
-  rm -f "$pid_file"
-  echo "mailpit stopped (pid $pid)"
+  stop_service mailpit
 }
 
 cmd_status() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z "$pid" ]]; then
-    echo "mailpit is not running"
-    exit 3
-  fi
-
-  echo "mailpit is running with pid $pid: $(process_args "$pid")"
+  print_status mailpit
 }
 
 if (($# != 1)); then

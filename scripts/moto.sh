@@ -32,6 +32,8 @@ readonly stop_timeout_seconds=10
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly root
+# shellcheck source=lib/service.sh
+source "$root/scripts/lib/service.sh"
 readonly run_dir="$root/.run"
 readonly pid_file="$run_dir/moto.pid"
 readonly log_file="$run_dir/moto.log"
@@ -64,12 +66,6 @@ check_port() {
 # 127.0.0.1:$1.
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# process_args prints the command line of process $1, one space between
-# arguments.
-process_args() {
-  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # running_pid prints the pid from the pid file when that process is alive
@@ -154,37 +150,11 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z "$pid" ]]; then
-    echo "moto_server is not running (no live process in $pid_file)"
-    return 0
-  fi
-
-  kill "$pid"
-  local deadline=$((SECONDS + stop_timeout_seconds))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      echo "moto_server pid $pid did not exit within ${stop_timeout_seconds}s of SIGTERM; sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-  done
-
-  rm -f "$pid_file"
-  echo "moto_server stopped (pid $pid)"
+  stop_service moto_server
 }
 
 cmd_status() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -z "$pid" ]]; then
-    echo "moto_server is not running"
-    exit 3
-  fi
-
-  echo "moto_server is running with pid $pid: $(process_args "$pid")"
+  print_status moto_server
 }
 
 if (($# != 1)); then

@@ -106,14 +106,22 @@ func (r *Runner) ack(d *delivery) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
-	if err := r.queue.Ack(ctx, d.msg.ReceiptHandle); err != nil {
+	if err := r.ackClaimed(ctx, d); err != nil {
 		r.logLimited(hclog.Error, "ack failed, the message will be delivered again", "message_id", d.msg.ID, "error", err)
 		return
+	}
+	r.logger.Debug("message handled", "message_id", d.msg.ID)
+}
+
+// ackClaimed deletes a claimed message and records it as acked.
+func (r *Runner) ackClaimed(ctx context.Context, d *delivery) error {
+	if err := r.queue.Ack(ctx, d.msg.ReceiptHandle); err != nil {
+		return err
 	}
 	r.crashes.forget(d.msg.ID)
 	d.setOutcome(metrics.OutcomeAcked)
 	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
-	r.logger.Debug("message handled", "message_id", d.msg.ID)
+	return nil
 }
 
 // retry hides the message for delay, or for the listener's backoff when

@@ -27,13 +27,10 @@ func (r *Runner) Ack(ctx context.Context, req *proto.SettleRequest) (*proto.Empt
 		return nil, status.Errorf(codes.FailedPrecondition, "message %s is settled already", d.msg.ID)
 	}
 
-	if err := r.queue.Ack(ctx, d.msg.ReceiptHandle); err != nil {
-		r.logger.Error("ack from handler failed", "message_id", d.msg.ID, "error", err)
+	if err := r.ackClaimed(ctx, d); err != nil {
+		r.logLimited(hclog.Error, "ack from handler failed", "message_id", d.msg.ID, "error", err)
 		return nil, status.Errorf(codes.Unavailable, "ack message %s: %v", d.msg.ID, err)
 	}
-	r.crashes.forget(d.msg.ID)
-	d.setOutcome(metrics.OutcomeAcked)
-	r.metrics.Outcome(r.listener.Name, metrics.OutcomeAcked)
 	r.logger.Debug("message acked by handler", "message_id", d.msg.ID)
 	return &proto.Empty{}, nil
 }

@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vega-host/vega-host/drivers"
+	"github.com/vega-host/vega-host/host"
 	"github.com/vega-host/vega-host/internal/mototest"
 )
 
@@ -33,6 +35,19 @@ func TestSQSOutageResumesWithoutLoss(t *testing.T) {
 	sendSQS(t, cfg, queue, messages[:10])
 	b := &bundle{record: record}
 	require.Eventually(t, func() bool { return b.count(t, "handled", "") >= 10 }, within, tick)
+
+	// Pause only once every ack has landed, so the listener is waiting in
+	// a receive when the broker goes silent. An ack caught by the pause
+	// would instead hold its worker until the broker answers again.
+	driver, err := host.OpenDriver(cfg.Drivers[0])
+	require.NoError(t, err)
+	defer driver.Close()
+	depther := driver.(drivers.Depther)
+	require.Eventually(t, func() bool {
+		visible, inFlight, err := depther.Depth(context.Background(), queue)
+		return err == nil && visible+inFlight == 0
+	}, within, tick, "the first messages are acked")
+	time.Sleep(200 * time.Millisecond)
 
 	// The broker stops answering for 10 seconds.
 	require.NoError(t, moto.Pause())

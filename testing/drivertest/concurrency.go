@@ -52,6 +52,7 @@ func checkReceives(t *testing.T, total int, tick time.Duration, exclusive bool, 
 	var (
 		mu       sync.Mutex
 		received = make(map[string]int, total)
+		bodies   = make(map[string]bool, total)
 		errs     []error
 		wg       sync.WaitGroup
 	)
@@ -76,6 +77,7 @@ func checkReceives(t *testing.T, total int, tick time.Duration, exclusive bool, 
 					mu.Lock()
 					for _, msg := range msgs {
 						received[msg.ID]++
+						bodies[string(msg.Body)] = true
 					}
 					mu.Unlock()
 
@@ -94,7 +96,14 @@ func checkReceives(t *testing.T, total int, tick time.Duration, exclusive bool, 
 	wg.Wait()
 
 	assert.Empty(t, errs, "concurrent receives and acks should not fail")
-	assert.Len(t, received, total, "every message should be received")
+	assert.Len(t, bodies, total, "every message should be received")
+	if exclusive {
+		assert.Len(t, received, total, "no message should appear under a second id")
+	} else if len(received) > total {
+		// A send that the SDK retried after a lost response can enqueue a
+		// second copy under a new id, as real SQS may.
+		t.Logf("tolerated: %d message ids for %d sent messages", len(received), total)
+	}
 
 	for id, count := range received {
 		if !exclusive {

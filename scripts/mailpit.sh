@@ -83,35 +83,9 @@ cmd_install() {
   echo "installed $binary"
 }
 
-check_port() {
-  local name="$1" value="$2"
-  if [[ ! "$value" =~ ^[0-9]+$ ]] || ((value < 1 || value > 65535)); then
-    fail "invalid $name \"$value\": expected a TCP port from 1 to 65535"
-  fi
-}
-
-# port_in_use succeeds when something accepts TCP connections on
-# 127.0.0.1:$1.
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# running_pid prints the pid from the pid file when that process is alive
-# and is mailpit. It removes a pid file that names no such process.
-running_pid() {
-  if [[ ! -f "$pid_file" ]]; then
-    return 0
-  fi
-
-  local pid
-  pid="$(<"$pid_file")"
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "mailpit" ]]; then
-    echo "$pid"
-    return 0
-  fi
-
-  rm -f "$pid_file"
+# is_service_process succeeds when process $1 is mailpit.
+is_service_process() {
+  [[ "$(cat "/proc/$1/comm" 2>/dev/null)" == "mailpit" ]]
 }
 
 api_responds() {

@@ -56,36 +56,11 @@ require_moto() {
   fi
 }
 
-check_port() {
-  if [[ ! "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
-    fail "invalid MOTO_PORT \"$port\": expected a TCP port from 1 to 65535"
-  fi
-}
-
-# port_in_use succeeds when something accepts TCP connections on
-# 127.0.0.1:$1.
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# running_pid prints the pid from the pid file when that process is alive
-# and runs moto_server. It removes a pid file that names no such process.
-# moto_server is a Python script, so the process name is python's and the
-# check reads the command line instead.
-running_pid() {
-  if [[ ! -f "$pid_file" ]]; then
-    return 0
-  fi
-
-  local pid
-  pid="$(<"$pid_file")"
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-    [[ "$(process_args "$pid")" == *moto_server* ]]; then
-    echo "$pid"
-    return 0
-  fi
-
-  rm -f "$pid_file"
+# is_service_process succeeds when process $1 runs moto_server. moto_server
+# is a Python script, so the process name is python's and the check reads
+# the command line instead.
+is_service_process() {
+  [[ "$(process_args "$1")" == *moto_server* ]]
 }
 
 # server_responds succeeds when moto's own API responds on port $1.
@@ -101,7 +76,7 @@ show_log_tail() {
 }
 
 cmd_start() {
-  check_port
+  check_port MOTO_PORT "$port"
   require_moto
   if ! command -v curl >/dev/null; then
     fail "curl not found in PATH; start uses it to wait for the server (Debian: apt-get install curl)"

@@ -21,7 +21,7 @@ import (
 // BenchmarkSendToHandle measures the latency from sending a message on an
 // idle embedded queue to the start of Handle in the plugin. The message is
 // sent through a second driver on the same SQLite file, as vega-host send
-// in another process would; the plugin stamps the start of Handle with its
+// in another process would. The plugin stamps the start of Handle with its
 // own clock, which is the same machine's.
 func BenchmarkSendToHandle(b *testing.B) {
 	dir := b.TempDir()

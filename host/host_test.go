@@ -196,7 +196,7 @@ func TestManualRejectRequeueRedelivers(t *testing.T) {
 	b.send(t, `{"action": "reject_requeue", "first_only": true, "key": "again"}`)
 
 	// The second delivery does not act, so it returns nil without settling
-	// and is released again; it is delivered until the test ends, so only
+	// and is released again. It is delivered until the test ends, so only
 	// the second delivery is checked.
 	require.Eventually(t, func() bool {
 		for _, e := range b.events(t) {

@@ -16,7 +16,7 @@ import (
 	"github.com/vega-host/vega-host/pluginapi/proto"
 )
 
-// pluginMetricsTimeout bounds one plugin's answer to a scrape.
+// pluginMetricsTimeout bounds one plugin's Metrics call during a scrape.
 const pluginMetricsTimeout = 2 * time.Second
 
 // listenerLabel is the label the host adds to each plugin metric.
@@ -24,8 +24,8 @@ const listenerLabel = "listener"
 
 // gatherPluginMetrics collects the metrics that running plugins register
 // with pluginapi.Registry, labelled with their listener's name. A plugin
-// that does not answer is skipped and logged, so one stuck plugin cannot
-// break a scrape.
+// whose call fails or times out is skipped and logged at debug, so one
+// stuck plugin cannot break a scrape.
 func (h *Host) gatherPluginMetrics() ([]*dto.MetricFamily, error) {
 	h.mu.Lock()
 	listeners := append([]*listener(nil), h.listeners...)
@@ -60,8 +60,8 @@ func (h *Host) gatherPluginMetrics() ([]*dto.MetricFamily, error) {
 	return out, nil
 }
 
-// pluginMetrics asks the listener's running plugin for its metrics and
-// adds the listener label to each.
+// pluginMetrics calls Metrics on the listener's running plugin and adds
+// the listener label to each metric.
 func (l *listener) pluginMetrics() ([]*dto.MetricFamily, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), pluginMetricsTimeout)
 	defer cancel()

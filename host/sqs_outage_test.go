@@ -38,7 +38,7 @@ func TestSQSOutageResumesWithoutLoss(t *testing.T) {
 
 	// Pause only once every ack has landed, so the listener is waiting in
 	// a receive when the broker goes silent. An ack caught by the pause
-	// would instead hold its worker until the broker answers again.
+	// would instead hold its worker until the broker responds again.
 	driver, err := host.OpenDriver(cfg.Drivers[0])
 	require.NoError(t, err)
 	defer driver.Close()
@@ -49,7 +49,7 @@ func TestSQSOutageResumesWithoutLoss(t *testing.T) {
 	}, within, tick, "the first messages are acked")
 	time.Sleep(200 * time.Millisecond)
 
-	// The broker stops answering for 10 seconds.
+	// The broker stops responding for 10 seconds.
 	require.NoError(t, moto.Pause())
 	time.Sleep(10 * time.Second)
 	require.NoError(t, moto.Resume())

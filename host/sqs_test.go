@@ -208,8 +208,8 @@ func TestTwoHostsShareOneQueue(t *testing.T) {
 	require.Len(t, receives, total, "every message handled")
 	for key, counts := range receives {
 		// moto now and then hands one message to two receivers with the
-		// same receive count (a double delivery of its own); a redelivery
-		// by our host would come with a higher receive count.
+		// same receive count, a double delivery of its own. A redelivery by
+		// our host would come with a higher receive count.
 		assert.Len(t, counts, 1, "message %s handled on more than one delivery: %v", key, counts)
 	}
 	assert.Len(t, pids, 2, "both hosts' plugins handled messages")

@@ -46,8 +46,8 @@ func (h *Host) Status(ctx context.Context) []metrics.ListenerStatus {
 	return statuses
 }
 
-// queueReachable checks that a driver that can count a queue gets an
-// answer. Other drivers count as reachable once the queue was opened.
+// queueReachable reports whether a driver that can count a queue gets a
+// count back. Other drivers count as reachable once the queue was opened.
 func queueReachable(ctx context.Context, driver drivers.Driver, queue string) bool {
 	depther, ok := driver.(drivers.Depther)
 	if !ok {

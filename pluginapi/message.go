@@ -126,8 +126,8 @@ func (m *Message) Decode(v any) error {
 }
 
 // Object returns the body decoded as a JSON object. Numbers become
-// float64, so a number beyond float64's range is an invalid body; decode
-// into a struct with json.Number fields with Decode to keep such values.
+// float64, so a number beyond float64's range is an invalid body. To keep
+// such values, decode into a struct with json.Number fields with Decode.
 func (m *Message) Object() (map[string]any, error) {
 	var object map[string]any
 	if err := m.Decode(&object); err != nil {

@@ -238,7 +238,7 @@ func processGroup(t *testing.T, pgrp int) []int {
 }
 
 // When the host dies, the plugin's stderr is a pipe without a reader. A
-// plugin told to stop, by SIGTERM or because its parent is gone, must
+// plugin ordered to stop, by SIGTERM or because its parent is gone, must
 // still kill the processes of its group.
 func TestPluginStopsGroupWithBrokenStderr(t *testing.T) {
 	plugin := buildtest.Binary(t, "./host/testdata/plugins/behave")

@@ -36,8 +36,8 @@ func reloadCommand(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitUsage, message: fmt.Sprintf("unexpected argument %q; reload takes only flags", flags.Arg(0))}
 	}
 
-	// The host would reject an invalid file and say so only in its log, so
-	// reload checks the file first and reports its problems here.
+	// The host would reject an invalid file and report it only in its log,
+	// so reload checks the file first and reports its problems here.
 	if _, err := loadConfig(*configPath, stderr); err != nil {
 		var exit *exitError
 		if errors.As(err, &exit) && exit.message != "" {

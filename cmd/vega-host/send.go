@@ -136,7 +136,7 @@ func checkJSONObject(body []byte) error {
 		return fmt.Errorf("body %s is not a valid JSON object: %w", preview(body), err)
 	}
 	if decoder.More() {
-		return fmt.Errorf("body %s holds more than one JSON value; send one object, or use - to read one object a line", preview(body))
+		return fmt.Errorf("body %s contains more than one JSON value; send one object, or use - to read one object a line", preview(body))
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func (q *queue) Receive(ctx context.Context, req drivers.ReceiveRequest) ([]*dri
 	callCtx, release := q.driver.untilClosed(ctx)
 	defer release()
 
-	// A server that stops answering mid-call, such as a paused process or
+	// A server that stops responding mid-call, such as a paused process or
 	// a half-open connection, would hold the long poll forever, since the
 	// SDK's HTTP client sets no overall timeout. The call gets its wait
 	// time and a margin, then fails like any network error.

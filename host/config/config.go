@@ -125,7 +125,7 @@ type Listener struct {
 	// for before the host dead-letters it instead of handing it out again.
 	CrashLimit int
 	// RestartLimit is how many failed starts or crashes in a row mark the
-	// plugin failed; a handled message or a minute of healthy running
+	// plugin failed. A handled message or a minute of healthy running
 	// resets the count.
 	RestartLimit int
 	// MemoryLimit is how many bytes of address space the plugin process

@@ -85,7 +85,7 @@ type Instance struct {
 	// deliver carries Handle requests; nil for a plugin that cannot open
 	// the stream, which then gets one call per message.
 	deliver *deliverStream
-	// progressed is set once the plugin answered a Handle request, so a
+	// progressed is set once the plugin returned a Handle response, so a
 	// crash after real work does not count as a crash loop.
 	progressed atomic.Bool
 }
@@ -196,7 +196,7 @@ func (i *Instance) MarkProgress() {
 	i.progressed.Store(true)
 }
 
-// Progressed reports whether the plugin answered a Handle request since
+// Progressed reports whether the plugin returned a Handle response since
 // it started.
 func (i *Instance) Progressed() bool {
 	return i.progressed.Load()

@@ -11,7 +11,7 @@ import "syscall"
 //
 // NOTE: Linux sends the parent-death signal when the thread that started
 // the child exits, not the process. Go keeps its threads alive unless a
-// goroutine locked to one exits, which the host never does; the SDK also
+// goroutine locked to one exits, which the host never does. The SDK also
 // watches its parent pid as a second line of defence.
 func processAttributes() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}

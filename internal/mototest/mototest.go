@@ -130,8 +130,8 @@ func StartPrivate(tb testing.TB) *Server {
 }
 
 // Pause stops the moto_server process with SIGSTOP: it keeps its queues
-// and its port, but answers nothing until Resume, like a broker behind a
-// network outage.
+// and its port, but sends no response until Resume, like a broker behind
+// a network outage.
 func (s *Server) Pause() error {
 	if s.cmd == nil {
 		return errors.New("a shared moto_server cannot be paused; use StartPrivate")

@@ -1,6 +1,6 @@
 // Command batcher is a test plugin that handles messages in batches. Each
 // body names its verdict: {"verdict": "ack" | "retry" | "dead_letter",
-// "key": "..."}; "retry" asks for a retry only on the first delivery. Each
+// "key": "..."}; "retry" requests a retry only on the first delivery. Each
 // call is recorded as a JSON line with its size and each message's key and
 // receive count in the file named by the record_file config key.
 package main
